@@ -1,0 +1,156 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""The placement problem as plain arrays, validated in one place.
+
+Notation used throughout :mod:`heatwatcher.optimize`:
+
+* ``H`` hosts, ``N`` instances, ``R = 3`` resources (vCPU, RAM MB, disk GB).
+* A host's heat rate (W) is its electrical power,
+  ``idle[h] + slope[h] * load_on_h``, where ``slope[h]`` is W per core of CPU
+  in use and ``load_on_h`` the cores in use on the host (never above
+  ``load_cap[h]``, so the linear model never passes the host's maximum).
+* A loop host reaches its target when it hosts at least one instance and its
+  heat rate is at or above ``target[h]``; equivalently its load is at or
+  above ``need[h] = (target[h] - idle[h]) / slope[h]`` cores.
+"""
+
+import dataclasses
+
+import numpy as np
+
+from heatwatcher import exception
+
+RESOURCES = ('vcpus', 'memory_mb', 'disk_gb')
+
+
+@dataclasses.dataclass
+class Problem:
+    """Instances to place on hosts.
+
+    :ivar host_names: list of ``H`` hostnames.
+    :ivar capacity: ``(H, 3)`` usable vCPU, RAM (MB), disk (GB):
+        (total - reserved) x allocation ratio x (1 - headroom).
+    :ivar load_cap: ``(H,)`` cores of CPU the host may run (its physical cores
+        x (1 - headroom)).
+    :ivar idle: ``(H,)`` idle power (W).
+    :ivar slope: ``(H,)`` dynamic power per core in use (W/core).
+    :ivar loop: ``(H,)`` bool, host is attached to the heat-reuse loop.
+    :ivar target: ``(H,)`` target minimum heat rate (W); ignored off loop.
+    :ivar demand: ``(N, 3)`` allocation of each instance (vCPU, MB, GB).
+    :ivar load: ``(N,)`` expected CPU use of each instance (cores).
+    :ivar current: ``(N,)`` index of the host each instance is on now.
+    :ivar movable: ``(N,)`` bool; immovable instances still use capacity.
+    :ivar cost: ``(N,)`` migration cost of each instance (RAM MB).
+    """
+
+    host_names: list
+    capacity: np.ndarray
+    load_cap: np.ndarray
+    idle: np.ndarray
+    slope: np.ndarray
+    loop: np.ndarray
+    target: np.ndarray
+    demand: np.ndarray
+    load: np.ndarray
+    current: np.ndarray
+    movable: np.ndarray
+    cost: np.ndarray
+
+    @property
+    def n_hosts(self):
+        return len(self.host_names)
+
+    @property
+    def n_instances(self):
+        return self.demand.shape[0]
+
+    @property
+    def need(self):
+        """``(H,)`` cores of load each loop host needs to reach its target.
+
+        0 where idle power alone reaches it, ``inf`` where the host cannot
+        reach it at all (a flat power curve below target, or a target above
+        what the host draws at its load cap).
+        """
+        with np.errstate(divide='ignore', invalid='ignore'):
+            need = (self.target - self.idle) / self.slope
+        need = np.where(self.target <= self.idle, 0.0, need)
+        need = np.where((self.slope <= 0) & (self.target > self.idle),
+                        np.inf, need)
+        need = np.where(need > self.load_cap + 1e-9, np.inf, need)
+        return np.where(self.loop, np.maximum(need, 0.0), np.inf)
+
+    def host_usage(self, assign):
+        """Return ``(used (H, 3), load (H,), count (H,))`` for ``assign``."""
+        h = self.n_hosts
+        used = np.zeros((h, 3))
+        np.add.at(used, assign, self.demand)
+        load = np.bincount(assign, weights=self.load, minlength=h)
+        count = np.bincount(assign, minlength=h)
+        return used, load, count
+
+    def heat_rate(self, assign):
+        """``(H,)`` heat rate (W) of every host if it stays powered on."""
+        _, load, _ = self.host_usage(assign)
+        return self.idle + self.slope * np.minimum(load, self.load_cap)
+
+    def validate(self):
+        """Check shapes and values; raise :class:`InvalidProblem` if bad."""
+        h, n = self.n_hosts, self.n_instances
+        shapes = {
+            'capacity': (h, 3), 'load_cap': (h,), 'idle': (h,),
+            'slope': (h,), 'loop': (h,), 'target': (h,), 'demand': (n, 3),
+            'load': (n,), 'current': (n,), 'movable': (n,), 'cost': (n,)}
+        for field, shape in shapes.items():
+            value = np.asarray(getattr(self, field))
+            if value.shape != shape:
+                raise exception.InvalidProblem(
+                    reason='%s has shape %s, expected %s'
+                    % (field, value.shape, shape))
+        for field in ('capacity', 'load_cap', 'idle', 'slope', 'target',
+                      'demand', 'load', 'cost'):
+            value = np.asarray(getattr(self, field), dtype=float)
+            bad = ~np.isfinite(value) | (value < 0)
+            if bad.any():
+                index = np.argwhere(bad)[0]
+                raise exception.InvalidProblem(
+                    reason='%s[%s] is %r, expected a finite number >= 0'
+                    % (field, ','.join(map(str, index)),
+                       value[tuple(index)]))
+        if n and (self.current.min() < 0 or self.current.max() >= h):
+            raise exception.InvalidProblem(
+                reason='current refers to a host index outside 0..%d'
+                % (h - 1))
+
+
+def fixed_usage(problem):
+    """Usage ``(used (H,3), load (H,))`` of the immovable instances."""
+    keep = ~problem.movable
+    used = np.zeros((problem.n_hosts, 3))
+    np.add.at(used, problem.current[keep], problem.demand[keep])
+    load = np.bincount(problem.current[keep], weights=problem.load[keep],
+                       minlength=problem.n_hosts)
+    return used, load
+
+
+def effective_capacity(problem):
+    """Capacity that keeps the current placement feasible.
+
+    A host that is over its capacity today (overcommitted before heatwatcher
+    ran, or reserved values raised since) keeps the room it already uses but
+    gets no more: ``max(capacity, current use)`` per resource.
+
+    :returns: ``(capacity (H, 3), load_cap (H,))``
+    """
+    used, load, _ = problem.host_usage(problem.current)
+    return (np.maximum(problem.capacity, used),
+            np.maximum(problem.load_cap, load))

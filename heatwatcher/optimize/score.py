@@ -1,0 +1,74 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""The lexicographic objective of heat consolidation."""
+
+import dataclasses
+
+import numpy as np
+
+# Slack for float comparisons of loads (cores) and capacities.
+EPS = 1e-6
+
+
+@dataclasses.dataclass(frozen=True, order=True)
+class Score:
+    """Objective of a placement; smaller is better (compare with ``<``).
+
+    Levels, in priority order: loop hosts reaching target (maximised, so
+    stored negated), active hosts, active hosts off the loop, migration cost
+    (RAM MB of the instances that move).
+    """
+
+    neg_reached: int
+    active: int
+    active_off_loop: int
+    migration_cost: float
+
+    @property
+    def reached(self):
+        return -self.neg_reached
+
+    def strictly_better_than(self, other):
+        """True when better on a level before migration cost.
+
+        A placement that is only cheaper to reach is never better than
+        staying put, so migration cost alone never justifies a plan.
+        """
+        return ((self.neg_reached, self.active, self.active_off_loop)
+                < (other.neg_reached, other.active, other.active_off_loop))
+
+
+def reached_mask(problem, load, count):
+    """``(H,)`` bool: loop hosts that host instances and meet their need."""
+    return problem.loop & (count > 0) & (load >= problem.need - EPS)
+
+
+def evaluate(problem, assign):
+    """Score ``assign`` (``(N,)`` host index per instance)."""
+    _, load, count = problem.host_usage(assign)
+    active = count > 0
+    moved = assign != problem.current
+    return Score(
+        neg_reached=-int(reached_mask(problem, load, count).sum()),
+        active=int(active.sum()),
+        active_off_loop=int((active & ~problem.loop).sum()),
+        migration_cost=float(problem.cost[moved].sum()))
+
+
+def is_feasible(problem, assign, capacity, load_cap):
+    """True if ``assign`` keeps every host within capacity and load cap."""
+    used, load, _ = problem.host_usage(assign)
+    fixed_ok = np.all(assign[~problem.movable]
+                      == problem.current[~problem.movable])
+    return bool(fixed_ok
+                and np.all(used <= capacity + EPS)
+                and np.all(load <= load_cap + EPS))

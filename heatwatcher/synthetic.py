@@ -1,0 +1,106 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""Reproducible synthetic clusters for benchmarks, tests and the demo.
+
+Two hardware types (32 cores / 256 GiB and 64 cores / 512 GiB, CPU allocation
+ratio 4), flavours of 1 to 8 vCPUs with 2 to 4 GiB per vCPU, about
+``per_host`` instances per host (scaled with host size) and host CPU use
+spread around ``utilisation`` (35 % by default, from 10 % to 60 %), so that
+some loop hosts run far below their target, as in a real cloud.
+"""
+
+import dataclasses
+
+import numpy as np
+
+HARDWARE = {
+    # name: (cores, memory MiB, disk GiB, idle W, max W)
+    'r32': (32, 262144, 1800, 110.0, 320.0),
+    'r64': (64, 524288, 3600, 170.0, 520.0),
+}
+FLAVOURS = [  # (vCPUs, MiB, GiB)
+    (1, 2048, 20), (2, 4096, 40), (2, 8192, 40), (4, 8192, 80),
+    (4, 16384, 80), (8, 16384, 160), (8, 32768, 160)]
+FLAVOUR_WEIGHTS = [0.15, 0.2, 0.15, 0.2, 0.1, 0.1, 0.1]
+
+
+@dataclasses.dataclass
+class Host:
+    name: str
+    uuid: str
+    hardware: str
+    vcpus: int
+    memory_mb: int
+    disk_gb: int
+    vcpu_ratio: float
+    idle_power: float
+    max_power: float
+    loop: bool
+
+
+@dataclasses.dataclass
+class Instance:
+    uuid: str
+    name: str
+    host: str
+    vcpus: int
+    memory_mb: int
+    disk_gb: int
+    cpu_percent: float  # mean CPU use in % of its own vCPUs
+
+
+@dataclasses.dataclass
+class Cluster:
+    hosts: list
+    instances: list
+    target_fraction: float  # loop targets at idle + f x (max - idle)
+
+    def target(self, host):
+        return host.idle_power + self.target_fraction * (
+            host.max_power - host.idle_power)
+
+
+def generate(n_hosts, seed=0, utilisation=0.35, per_host=10,
+             loop_fraction=0.6, target_fraction=0.7):
+    """Return a :class:`Cluster` of ``n_hosts`` hosts.
+
+    The first ``loop_fraction`` of the hosts (by name) are on the loop.
+    """
+    rng = np.random.default_rng(seed)
+    hosts, instances = [], []
+    n_loop = int(round(loop_fraction * n_hosts))
+    for h in range(n_hosts):
+        hw = 'r64' if rng.random() < 0.5 else 'r32'
+        cores, mem, disk, idle, peak = HARDWARE[hw]
+        name = '%s-%04d' % ('loop' if h < n_loop else 'std', h + 1)
+        hosts.append(Host(name, 'aaaa%04d-0000-4000-8000-%012d' % (h, h), hw,
+                          cores, mem, disk, 4.0, idle, peak, h < n_loop))
+        scale = cores / 48.0
+        count = max(1, int(rng.poisson(per_host * scale)))
+        util = float(np.clip(rng.normal(utilisation, 0.12), 0.10, 0.60))
+        flavours = rng.choice(len(FLAVOURS), size=count, p=FLAVOUR_WEIGHTS)
+        vcpus = np.array([FLAVOURS[f][0] for f in flavours], float)
+        while vcpus.sum() > cores * 4.0 or sum(
+                FLAVOURS[f][1] for f in flavours) > mem:
+            flavours, vcpus = flavours[:-1], vcpus[:-1]
+        # Instance busyness: skewed like PlanetLab VMs (many light, few busy).
+        weight = rng.beta(1.2, 2.5, size=len(flavours)) + 0.02
+        load = weight * vcpus
+        load *= util * cores / load.sum()
+        pct = np.clip(100.0 * load / vcpus, 0.5, 100.0)
+        for f, p in zip(flavours, pct):
+            i = len(instances)
+            v, m, d = FLAVOURS[f]
+            instances.append(Instance(
+                'bbbb%04d-0000-4000-8000-%012d' % (i // 10000, i),
+                'vm-%05d' % (i + 1), name, v, m, d, round(float(p), 2)))
+    return Cluster(hosts, instances, target_fraction)
