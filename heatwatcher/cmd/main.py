@@ -1,0 +1,35 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""The ``heatwatcher`` command."""
+
+import argparse
+import sys
+
+from heatwatcher import version
+
+
+def parser():
+    p = argparse.ArgumentParser(
+        prog='heatwatcher',
+        description='Offline tools of the heatwatcher Watcher plugins.')
+    p.add_argument('--version', action='version',
+                   version='heatwatcher %s' % version.version_string())
+    return p
+
+
+def main(argv=None):
+    parser().parse_args(sys.argv[1:] if argv is None else argv)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

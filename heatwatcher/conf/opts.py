@@ -1,0 +1,27 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""All heatwatcher options, for ``oslo-config-generator``.
+
+Watcher registers a strategy's options under
+``[watcher_strategies.<strategy name>]`` when it loads the strategy; this
+module lists the same options (including Watcher's own ``datasources``
+option that every strategy carries) for the sample configuration.
+"""
+
+
+def list_opts():
+    """Return ``[(group name, [options])]`` for every heatwatcher group."""
+    from heatwatcher.strategies import heat_consolidation
+    return [
+        ('watcher_strategies.heat_consolidation',
+         heat_consolidation.HeatConsolidation.get_config_opts()),
+    ]

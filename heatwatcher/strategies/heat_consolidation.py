@@ -1,0 +1,207 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""*Heat Consolidation*: pack instances onto the heat-reuse loop hosts.
+
+Loop hosts only deliver useful heat above a target heat rate. The strategy
+places instances so that as many loop hosts as possible reach their target,
+then so that the fewest hosts stay active (off-loop hosts are emptied
+first), then with the cheapest migrations, and releases the hosts left
+empty (disabled, or disabled and powered off).
+
+Data flow: telemetry snapshot (:mod:`heatwatcher.telemetry.collect`) ->
+power models (:mod:`heatwatcher.estimation.power`) -> placement problem and
+solve (:mod:`heatwatcher.optimize`) -> actions and efficacy
+(:mod:`heatwatcher.planning`). This module only orchestrates.
+
+A plan is emitted only if the placement found is strictly better than the
+current one on the objective; otherwise the plan holds only the release of
+hosts that are already empty.
+"""
+
+import numpy as np
+from oslo_log import log
+from watcher.common.metal_helper import factory as metal_helper_factory
+from watcher.decision_engine.strategy.strategies import base
+
+from heatwatcher.estimation import power
+from heatwatcher import exception
+from heatwatcher.optimize import build
+from heatwatcher.optimize import solver
+from heatwatcher.planning import actions as actions_mod
+from heatwatcher.planning import efficacy
+from heatwatcher.strategies import heat_consolidation_settings as settings
+from heatwatcher.telemetry import collect
+
+LOG = log.getLogger(__name__)
+
+
+class HeatConsolidation(base.BaseStrategy):
+    """Consolidate instances so that heat-reuse loop hosts run hot."""
+
+    DATASOURCE_METRICS = ['instance_cpu_usage']
+    REASON_FOR_DISABLE = settings.DISABLED_REASON
+
+    def __init__(self, config, osc=None):
+        super().__init__(config, osc)
+        self._metal_helper = None
+        self.indicators = None
+        self.report = {}
+
+    @classmethod
+    def get_name(cls):
+        return 'heat_consolidation'
+
+    @classmethod
+    def get_display_name(cls):
+        return 'Heat Consolidation'
+
+    @classmethod
+    def get_translatable_display_name(cls):
+        return 'Heat Consolidation'
+
+    @classmethod
+    def get_goal_name(cls):
+        return 'heat_reuse'
+
+    @classmethod
+    def get_schema(cls):
+        return settings.schema()
+
+    @classmethod
+    def get_config_opts(cls):
+        return super().get_config_opts() + settings.config_opts()
+
+    @property
+    def metal_helper(self):
+        if self._metal_helper is None:
+            self._metal_helper = metal_helper_factory.get_helper(self.osc)
+        return self._metal_helper
+
+    def pre_execute(self):
+        self._pre_execute()
+
+    def do_execute(self, audit=None):
+        try:
+            self._run()
+        except exception.HeatwatcherException as exc:
+            LOG.error('heat_consolidation failed: %s', exc)
+            self._status_message(audit, 'heat_consolidation: %s' % exc)
+            raise
+        self._status_message(audit, self.report.get('summary'))
+
+    def post_execute(self):
+        self.solution.set_efficacy_indicators(**self.indicators)
+
+    # -- steps -------------------------------------------------------------
+
+    def _run(self):
+        s = settings.resolve(self.config, self.input_parameters)
+        snap = collect.collect(self.compute_model, self.datasource_backend,
+                               s.period, s.granularity)
+        loop, targets = self._loop_and_targets(s, snap)
+        names = [h.name for h in snap.hosts]
+        models = power.configured_models(
+            names, [h.vcpus for h in snap.hosts], s.host_power_profiles,
+            s.default_idle_power, s.default_max_power, settings.match)
+        problem, info = build.build(snap, s, models, loop, targets)
+        notes = list(snap.notes) + info.notes
+        for note in info.notes:
+            LOG.warning('heat_consolidation: %s', note)
+        result = solver.solve(problem, solver.Options(
+            time_limit=s.solver_time_limit, mip_rel_gap=s.mip_rel_gap,
+            max_moves=s.max_migrations or None))
+        LOG.info('heat_consolidation solve: %s (%s, method %s, %.1f s, '
+                 'bound %d by %s)', result.status, result.reason,
+                 result.method, result.elapsed, result.bound.reached,
+                 result.bound.method)
+        notes.append('solver: %s: %s' % (result.status, result.reason))
+        baremetal = None
+        empty = actions_mod.emptied_hosts(problem, result.assign)
+        if s.idle_host_action == 'power_off' and empty.any():
+            baremetal = collect.baremetal_nodes(
+                self.metal_helper, [names[h] for h in np.flatnonzero(empty)])
+        plan = actions_mod.plan(snap, problem, result.assign,
+                                info.migration_type, s.idle_host_action,
+                                self.REASON_FOR_DISABLE, baremetal)
+        self._emit(plan)
+        self.indicators = efficacy.indicators(problem, result.assign,
+                                              s.idle_host_action)
+        self.report = {
+            'settings': s.as_dict(), 'notes': notes,
+            'missing_instance_cpu_usage': info.missing,
+            'solver': {'status': result.status, 'method': result.method,
+                       'reason': result.reason, 'seconds': result.elapsed,
+                       'upper_bound': result.bound.reached,
+                       'bound_method': result.bound.method},
+            'summary': self._summary(result, info, snap, s)}
+        LOG.info('heat_consolidation indicators: %s', self.indicators)
+
+    def _loop_and_targets(self, s, snap):
+        names = [h.name for h in snap.hosts]
+        settings.check_patterns_match('loop_hosts', s.loop_hosts, names)
+        settings.check_patterns_match('host_targets', s.host_targets, names)
+        settings.check_patterns_match('host_power_profiles',
+                                      s.host_power_profiles, names)
+        if s.loop_hosts:
+            loop = np.array([settings.match(dict.fromkeys(s.loop_hosts), n)
+                             is not None for n in names], dtype=bool)
+        else:
+            loop = np.ones(len(names), dtype=bool)
+        targets = np.array([
+            s.host_targets[key] if key is not None else s.target_heat_rate
+            for key in (settings.match(s.host_targets, n) for n in names)],
+            dtype=float)
+        if not snap.hosts:
+            LOG.warning('heat_consolidation: no enabled compute node that is '
+                        'up in the audit scope; nothing to do')
+        return loop, targets
+
+    def _emit(self, plan):
+        """Add ``plan`` to the solution and apply it to the compute model."""
+        model = self.compute_model
+        for act in plan:
+            self.solution.add_action(action_type=act.action_type,
+                                     resource_id=act.resource_id,
+                                     input_parameters=act.input_parameters)
+            params = act.input_parameters
+            if act.action_type == 'migrate':
+                model.migrate_instance(
+                    model.get_instance_by_uuid(act.resource_id),
+                    model.get_node_by_name(params['source_node']),
+                    model.get_node_by_name(params['destination_node']))
+            elif act.action_type == 'change_nova_service_state':
+                node = model.get_node_by_uuid(act.resource_id)
+                node.status = 'disabled'
+                node.disabled_reason = params['disabled_reason']
+
+    def _summary(self, result, info, snap, s):
+        parts = ['%s: %d/%d loop hosts at target (bound %d)'
+                 % (result.status, result.score.reached,
+                    self.indicators['loop_hosts_count'],
+                    result.bound.reached)]
+        if info.missing:
+            parts.append('%d instances without CPU data (%s)'
+                         % (len(info.missing), s.missing_metric_policy))
+        if snap.skipped_hosts:
+            parts.append('%d hosts down or disabled skipped'
+                         % len(snap.skipped_hosts))
+        return '; '.join(parts)
+
+    @staticmethod
+    def _status_message(audit, message):
+        """Show ``message`` in ``openstack optimize audit show``."""
+        if audit is None or not message:
+            return
+        try:
+            audit.status_message = message[:255]
+        except Exception as exc:  # older Audit objects have no such field
+            LOG.debug('Cannot set the audit status message: %s', exc)

@@ -1,0 +1,244 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""Options, audit parameters and their validation for heat_consolidation.
+
+Every setting is both an option of ``[watcher_strategies.heat_consolidation]``
+and an audit parameter. An audit parameter left out (``null``) takes the
+option's value, so operators set site policy in ``watcher.conf`` and override
+it per audit.
+"""
+
+import dataclasses
+import fnmatch
+
+from oslo_config import cfg
+from oslo_config import types
+
+from heatwatcher import exception
+
+MISSING_POLICIES = ('assume_full', 'assume_idle', 'skip_instance')
+IDLE_HOST_ACTIONS = ('disable', 'power_off', 'none')
+DISABLED_REASON = 'watcher_heat_consolidation'
+
+_POSITIVE = {'type': 'number', 'minimum': 0}
+_PROFILE = {'type': 'array', 'items': _POSITIVE, 'minItems': 2,
+            'maxItems': 2}
+
+# (option, JSON schema of the audit parameter without null/default/description)
+SETTINGS = [
+    (cfg.ListOpt(
+        'loop_hosts', default=[],
+        help='Hostnames or fnmatch patterns of the compute nodes attached to '
+             'the heat-reuse loop. Empty: every compute node is a loop '
+             'host.'),
+     {'type': 'array', 'items': {'type': 'string', 'minLength': 1}}),
+    (cfg.FloatOpt(
+        'target_heat_rate', default=300.0, min=0,
+        help='Target minimum heat rate (W) of a loop host: below it, the '
+             'loop cannot use the host\'s heat.'),
+     _POSITIVE),
+    (cfg.Opt(
+        'host_targets', type=types.Dict(types.Float(min=0)), default={},
+        help='Per-host target heat rates (W) overriding target_heat_rate, '
+             'as hostname-or-pattern:watts pairs, e.g. '
+             '"gpu-*:600,compute-7:450". An exact hostname wins over a '
+             'pattern.'),
+     {'type': 'object', 'additionalProperties': _POSITIVE}),
+    (cfg.FloatOpt(
+        'default_idle_power', default=100.0, min=0,
+        help='Power (W) a host draws idle, when no profile matches it.'),
+     _POSITIVE),
+    (cfg.FloatOpt(
+        'default_max_power', default=350.0, min=0,
+        help='Power (W) a host draws at 100 % CPU, when no profile matches '
+             'it.'),
+     _POSITIVE),
+    (cfg.Opt(
+        'host_power_profiles', type=types.Dict(types.String()), default={},
+        help='Per-host power profiles as hostname-or-pattern:idle/max pairs '
+             'in watts, e.g. "r640-*:95/310,r740-*:120/480". As an audit '
+             'parameter: {"r640-*": [95, 310]}.'),
+     {'type': 'object', 'additionalProperties': _PROFILE}),
+    (cfg.IntOpt(
+        'period', default=3600, min=60,
+        help='Time window (s) over which instance CPU use is averaged.'),
+     {'type': 'integer', 'minimum': 60}),
+    (cfg.IntOpt(
+        'granularity', default=300, min=1,
+        help='Datasource granularity (s) of the CPU use series.'),
+     {'type': 'integer', 'minimum': 1}),
+    (cfg.StrOpt(
+        'missing_metric_policy', default='assume_full',
+        choices=MISSING_POLICIES,
+        help='How to treat an instance without CPU data: assume_full (its '
+             'vCPUs fully busy: safe for capacity), assume_idle (no load, '
+             'no heat), skip_instance (it stays where it is and adds no '
+             'heat). Each case is logged and counted in the audit.'),
+     {'type': 'string', 'enum': list(MISSING_POLICIES)}),
+    (cfg.BoolOpt(
+        'allow_cold_migration', default=False,
+        help='Move stopped instances by cold migration. Active instances '
+             'always move by live migration; other states never move.'),
+     {'type': 'boolean'}),
+    (cfg.FloatOpt(
+        'headroom', default=0.0, min=0.0, max=0.9,
+        help='Fraction of each host\'s vCPU, RAM, disk and CPU capacity '
+             'kept free.'),
+     {'type': 'number', 'minimum': 0, 'maximum': 0.9}),
+    (cfg.StrOpt(
+        'idle_host_action', default='disable', choices=IDLE_HOST_ACTIONS,
+        help='What to do with hosts left empty: disable (nova-compute '
+             'service disabled with reason %s), power_off (disable, then '
+             'power off through the bare metal service), none.'
+             % DISABLED_REASON),
+     {'type': 'string', 'enum': list(IDLE_HOST_ACTIONS)}),
+    (cfg.IntOpt(
+        'max_migrations', default=0, min=0,
+        help='Most migrations in one action plan; 0 means unlimited.'),
+     {'type': 'integer', 'minimum': 0}),
+    (cfg.FloatOpt(
+        'solver_time_limit', default=60.0, min=1.0, max=3600.0,
+        help='Wall-clock limit (s) of the placement search.'),
+     {'type': 'number', 'minimum': 1, 'maximum': 3600}),
+    (cfg.FloatOpt(
+        'mip_rel_gap', default=1e-4, min=0.0, max=1.0,
+        help='Relative MILP gap at which a solve stops (of the weighted '
+             'objective; the levels stay ordered).'),
+     {'type': 'number', 'minimum': 0, 'maximum': 1}),
+]
+
+
+def config_opts():
+    """The strategy's own oslo.config options."""
+    return [opt for opt, _ in SETTINGS]
+
+
+def schema():
+    """JSON schema of the audit parameters (``null`` = the option)."""
+    props = {}
+    for opt, sub in SETTINGS:
+        default = opt.default
+        extra = {k: v for k, v in sub.items() if k != 'type'}
+        if 'enum' in extra:
+            extra['enum'] = extra['enum'] + [None]
+        props[opt.dest] = {
+            'type': [sub['type'], 'null'],
+            **extra,
+            'default': None,
+            'description': '%s Null uses [watcher_strategies.'
+                           'heat_consolidation] %s (default %r).'
+                           % (opt.help, opt.dest, default),
+        }
+    return {'type': 'object', 'properties': props,
+            'additionalProperties': False}
+
+
+@dataclasses.dataclass
+class Settings:
+    """Resolved settings of one audit (all values checked)."""
+
+    loop_hosts: list
+    target_heat_rate: float
+    host_targets: dict
+    default_idle_power: float
+    default_max_power: float
+    host_power_profiles: dict
+    period: int
+    granularity: int
+    missing_metric_policy: str
+    allow_cold_migration: bool
+    headroom: float
+    idle_host_action: str
+    max_migrations: int
+    solver_time_limit: float
+    mip_rel_gap: float
+
+    def as_dict(self):
+        return dataclasses.asdict(self)
+
+
+def _profile(field, key, value):
+    if isinstance(value, str):
+        value = value.replace(';', '/').split('/')
+    try:
+        idle, peak = (float(v) for v in value)
+    except (TypeError, ValueError):
+        raise exception.InvalidParameter(
+            field='%s[%s]' % (field, key),
+            reason='expected idle/max watts such as "95/310", got %r'
+                   % (value,))
+    if not 0 <= idle <= peak:
+        raise exception.InvalidParameter(
+            field='%s[%s]' % (field, key),
+            reason='expected 0 <= idle (%s W) <= max (%s W)' % (idle, peak))
+    return idle, peak
+
+
+def resolve(config, params):
+    """Merge audit ``params`` over ``config`` and validate the result.
+
+    :param config: the strategy's option group (attribute access).
+    :param params: audit input parameters (mapping; missing or None keys
+        take the option value).
+    :raises: :class:`~heatwatcher.exception.InvalidParameter`
+    """
+    values = {}
+    for opt, _ in SETTINGS:
+        value = params.get(opt.dest) if params else None
+        values[opt.dest] = getattr(config, opt.dest) if value is None \
+            else value
+    s = Settings(**values)
+    s.loop_hosts = list(s.loop_hosts or [])
+    s.host_targets = {str(k): float(v) for k, v in
+                      (s.host_targets or {}).items()}
+    for key, value in s.host_targets.items():
+        if value < 0:
+            raise exception.InvalidParameter(
+                field='host_targets[%s]' % key,
+                reason='a target heat rate is >= 0 W, got %s' % value)
+    s.host_power_profiles = {
+        str(k): _profile('host_power_profiles', k, v)
+        for k, v in (s.host_power_profiles or {}).items()}
+    if s.default_idle_power > s.default_max_power:
+        raise exception.InvalidParameter(
+            field='default_idle_power',
+            reason='idle power (%s W) is above default_max_power (%s W)'
+                   % (s.default_idle_power, s.default_max_power))
+    if s.granularity > s.period:
+        raise exception.InvalidParameter(
+            field='granularity',
+            reason='granularity (%s s) is longer than period (%s s)'
+                   % (s.granularity, s.period))
+    return s
+
+
+def match(patterns, hostname):
+    """First key of ``patterns`` naming ``hostname``: exact, then pattern."""
+    if hostname in patterns:
+        return hostname
+    for pattern in sorted(patterns):
+        if fnmatch.fnmatchcase(hostname, pattern):
+            return pattern
+    return None
+
+
+def check_patterns_match(field, patterns, hostnames):
+    """Fail if one of ``patterns`` names none of ``hostnames``."""
+    for pattern in patterns:
+        if not any(fnmatch.fnmatchcase(h, pattern) for h in hostnames):
+            raise exception.InvalidParameter(
+                field=field,
+                reason='%r matches no enabled compute node in the audit '
+                       'scope (%d nodes: %s)'
+                       % (pattern, len(hostnames),
+                          ', '.join(sorted(hostnames)[:10])
+                          + (', ...' if len(hostnames) > 10 else '')))

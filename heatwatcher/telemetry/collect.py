@@ -1,0 +1,162 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""Read Watcher's compute model and datasource into plain records, once.
+
+This is the only module that talks to Watcher's model and datasources; the
+stages after it work on the :class:`Snapshot` it returns.
+"""
+
+import dataclasses
+import math
+
+from oslo_log import log
+
+LOG = log.getLogger(__name__)
+
+
+@dataclasses.dataclass
+class HostRecord:
+    name: str
+    uuid: str
+    vcpus: int
+    memory_mb: int
+    disk_gb: int
+    vcpu_reserved: int = 0
+    memory_mb_reserved: int = 0
+    disk_gb_reserved: int = 0
+    vcpu_ratio: float = 1.0
+    memory_ratio: float = 1.0
+    disk_ratio: float = 1.0
+    state: str = 'up'
+    status: str = 'enabled'
+
+
+@dataclasses.dataclass
+class InstanceRecord:
+    uuid: str
+    name: str
+    host: str
+    vcpus: int
+    memory_mb: int
+    disk_gb: int
+    state: str = 'active'
+    excluded: bool = False
+    cpu_percent: float = None  # mean CPU use, % of its own vCPUs; None: no data
+
+
+@dataclasses.dataclass
+class Snapshot:
+    """Eligible hosts (up and enabled), their instances, and notes.
+
+    :ivar skipped_hosts: ``{hostname: reason}`` for hosts left out.
+    :ivar notes: what was noticed while reading (missing data, clamping).
+    """
+
+    hosts: list
+    instances: list
+    skipped_hosts: dict = dataclasses.field(default_factory=dict)
+    notes: list = dataclasses.field(default_factory=list)
+
+    @property
+    def missing_cpu(self):
+        return [i.uuid for i in self.instances if i.cpu_percent is None]
+
+
+def _host_record(node):
+    return HostRecord(
+        name=node.hostname, uuid=node.uuid, vcpus=node.vcpus,
+        memory_mb=node.memory, disk_gb=node.disk,
+        vcpu_reserved=node.vcpu_reserved,
+        memory_mb_reserved=node.memory_mb_reserved,
+        disk_gb_reserved=node.disk_gb_reserved, vcpu_ratio=node.vcpu_ratio,
+        memory_ratio=node.memory_ratio, disk_ratio=node.disk_ratio,
+        state=node.state, status=node.status)
+
+
+def _cpu_percent(datasource, instance, period, granularity, notes):
+    try:
+        value = datasource.get_instance_cpu_usage(
+            resource=instance, period=period, aggregate='mean',
+            granularity=granularity)
+    except Exception as exc:  # datasource errors are data, not crashes
+        LOG.warning('instance_cpu_usage of %s could not be read: %s',
+                    instance.uuid, exc)
+        notes.append('instance %s: instance_cpu_usage query failed (%s)'
+                     % (instance.uuid, exc))
+        return None
+    if value is None:
+        return None
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        notes.append('instance %s: instance_cpu_usage %r is not a number'
+                     % (instance.uuid, value))
+        return None
+    if not math.isfinite(value):
+        notes.append('instance %s: instance_cpu_usage is %s'
+                     % (instance.uuid, value))
+        return None
+    if value < 0 or value > 100:
+        notes.append('instance %s: instance_cpu_usage %.1f %% clamped to '
+                     '[0, 100]' % (instance.uuid, value))
+        value = min(max(value, 0.0), 100.0)
+    return value
+
+
+def collect(compute_model, datasource, period, granularity):
+    """Return a :class:`Snapshot` of the audit scope.
+
+    :param compute_model: Watcher's (scoped) ``ModelRoot``.
+    :param datasource: Watcher datasource backend (``get_instance_cpu_usage``)
+    """
+    snap = Snapshot([], [])
+    nodes = sorted(compute_model.get_all_compute_nodes().values(),
+                   key=lambda n: n.hostname)
+    for node in nodes:
+        if node.state != 'up' or node.status != 'enabled':
+            snap.skipped_hosts[node.hostname] = 'state %s, status %s' % (
+                node.state, node.status)
+            continue
+        snap.hosts.append(_host_record(node))
+        insts = sorted(compute_model.get_node_instances(node),
+                       key=lambda i: i.uuid)
+        for inst in insts:
+            snap.instances.append(InstanceRecord(
+                uuid=inst.uuid, name=inst.name, host=node.hostname,
+                vcpus=inst.vcpus, memory_mb=inst.memory, disk_gb=inst.disk,
+                state=inst.state, excluded=bool(inst.watcher_exclude),
+                cpu_percent=_cpu_percent(datasource, inst, period,
+                                         granularity, snap.notes)))
+    for name, reason in snap.skipped_hosts.items():
+        LOG.info('Host %s is not considered: %s', name, reason)
+    return snap
+
+
+def baremetal_nodes(metal_helper, hostnames):
+    """Map ``hostnames`` to bare metal node ids through Watcher's helper.
+
+    :returns: ``{hostname: node id}`` for the hosts that have one.
+    """
+    wanted = set(hostnames)
+    found = {}
+    for node in metal_helper.list_compute_nodes():
+        try:
+            hv = node.get_hypervisor_node()
+        except Exception as exc:
+            LOG.debug('Bare metal node %s has no hypervisor: %s',
+                      node.get_id(), exc)
+            continue
+        names = {getattr(hv, 'hypervisor_hostname', None),
+                 getattr(hv, 'service_host', None)}
+        for name in names & wanted:
+            found[name] = node.get_id()
+    return found
