@@ -104,3 +104,56 @@ def generate(n_hosts, seed=0, utilisation=0.35, per_host=10,
                 'bbbb%04d-0000-4000-8000-%012d' % (i // 10000, i),
                 'vm-%05d' % (i + 1), name, v, m, d, round(float(p), 2)))
     return Cluster(hosts, instances, target_fraction)
+
+
+def to_model(cluster):
+    """Watcher ``ModelRoot`` holding ``cluster`` (for strategies)."""
+    from watcher.decision_engine.model import element
+    from watcher.decision_engine.model import model_root
+
+    model = model_root.ModelRoot()
+    nodes = {}
+    for h in cluster.hosts:
+        node = element.ComputeNode(
+            uuid=h.uuid, hostname=h.name, vcpus=h.vcpus, vcpu_reserved=0,
+            vcpu_ratio=h.vcpu_ratio, memory=h.memory_mb,
+            memory_mb_reserved=0, memory_ratio=1.0, disk=h.disk_gb,
+            disk_gb_reserved=0, disk_ratio=1.0, state='up',
+            status='enabled', disabled_reason=None)
+        model.add_node(node)
+        nodes[h.name] = node
+    for i in cluster.instances:
+        inst = element.Instance(
+            uuid=i.uuid, name=i.name, state='active', vcpus=i.vcpus,
+            memory=i.memory_mb, disk=i.disk_gb, metadata={},
+            project_id='aaaaaaaa-1111-2222-3333-444444444444',
+            locked=False, watcher_exclude=False)
+        model.add_instance(inst)
+        model.map_instance(inst, nodes[i.host])
+    return model
+
+
+def to_datasource(cluster, now=None, hours=1):
+    """Datasource serving each instance's mean CPU use for ``hours``."""
+    import datetime
+
+    from heatwatcher.telemetry import series as series_mod
+
+    now = now or datetime.datetime(2026, 11, 2, 12, 0,
+                                   tzinfo=datetime.timezone.utc)
+    samples = 12 * hours
+    start = now - datetime.timedelta(hours=hours)
+    cpu = {i.uuid: series_mod.Series(start, 300, [i.cpu_percent] * samples)
+           for i in cluster.instances}
+    return series_mod.SeriesDataSource({'instance_cpu_usage': cpu}, now=now)
+
+
+def strategy_parameters(cluster):
+    """heat_consolidation parameters matching ``cluster``'s hardware."""
+    return {
+        'loop_hosts': [h.name for h in cluster.hosts if h.loop],
+        'host_targets': {h.name: round(cluster.target(h), 3)
+                         for h in cluster.hosts if h.loop},
+        'host_power_profiles': {h.name: [h.idle_power, h.max_power]
+                                for h in cluster.hosts},
+    }

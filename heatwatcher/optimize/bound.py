@@ -31,6 +31,10 @@ Variables ``x[i, g] >= 0`` (movable instances) and ``0 <= z[g] <= m[g]``::
                                          active, so holds an instance)
          migrations relaxed per class when a move budget is set
 
+Classes that cannot carry their need even with divisible instances (a
+fractional knapsack per resource, see :func:`_max_load`) are given no
+``z``, which tightens the relaxation when one resource limits every host.
+
 If the LP is too large or its solver fails, a weaker closed-form bound is
 used: the most hosts whose needs, cheapest first, fit in the total movable
 load.
@@ -77,6 +81,34 @@ def _classes(problem, capacity, load_cap):
     return hosts, free_reached, uniq, inverse.ravel(), counts
 
 
+def _max_load(demand, load, room, lroom):
+    """Most load each host class can carry, instances divisible.
+
+    For each resource alone, a fractional knapsack by load per unit of that
+    resource; a class carries at most the smallest of these and its load
+    cap. Valid for every integral placement.
+
+    :param demand: ``(N, 3)``; :param load: ``(N,)`` of movable instances.
+    :param room: ``(G, 3)``; :param lroom: ``(G,)`` free room per class.
+    :returns: ``(G,)`` cores.
+    """
+    best = np.asarray(lroom, dtype=float).copy()
+    for r in range(demand.shape[1]):
+        d = demand[:, r]
+        free = d <= 1e-12
+        order = np.argsort(-(load[~free] / d[~free]), kind='stable')
+        dd, ll = d[~free][order], load[~free][order]
+        cum_d = np.concatenate([[0.0], np.cumsum(dd)])
+        cum_l = np.concatenate([[0.0], np.cumsum(ll)])
+        k = np.searchsorted(cum_d, room[:, r], side='right') - 1
+        total = cum_l[k] + load[free].sum()
+        part = k < len(dd)
+        kk = k[part]
+        total[part] += ll[kk] * (room[part, r] - cum_d[kk]) / dd[kk]
+        best = np.minimum(best, total)
+    return best
+
+
 def _load_sum_bound(problem, need, counts, free, message):
     total = problem.load[problem.movable].sum()
     order = np.repeat(need, counts)
@@ -102,8 +134,12 @@ def upper_bound(problem, capacity=None, load_cap=None, max_moves=None,
         return Bound(free, float(free), 'lp', 'no loop host can gain')
     room, lroom, need, pinned = (keys[:, :3], keys[:, 3], keys[:, 4],
                                  keys[:, 5] > 0)
+    movable_d, movable_l = (problem.demand[problem.movable],
+                            problem.load[problem.movable])
+    reachable = _max_load(movable_d, movable_l, room, lroom) >= need - 1e-9
+    counts_z = np.where(reachable, counts, 0)
     if n * g > MAX_LP_COLUMNS:
-        return _load_sum_bound(problem, need, counts, free,
+        return _load_sum_bound(problem, need, counts_z, free,
                                'LP too large (%d columns)' % (n * g))
     nx = n * g
     col = np.arange(nx).reshape(n, g)
@@ -150,16 +186,16 @@ def upper_bound(problem, capacity=None, load_cap=None, max_moves=None,
     a_ub = sparse.vstack(blocks).tocsr()
     c = np.concatenate([np.zeros(nx), -np.ones(g)])
     bounds = np.column_stack([np.zeros(nx + g),
-                              np.concatenate([np.ones(nx), counts])])
+                              np.concatenate([np.ones(nx), counts_z])])
     try:
         res = optimize.linprog(c, A_ub=a_ub, b_ub=np.concatenate(b_ub),
                                bounds=bounds, method='highs-ipm',
                                options={'time_limit': float(time_limit),
                                         'disp': False})
     except (ValueError, MemoryError) as exc:
-        return _load_sum_bound(problem, need, counts, free, str(exc))
+        return _load_sum_bound(problem, need, counts_z, free, str(exc))
     if res.status != 0 or res.x is None:
-        return _load_sum_bound(problem, need, counts, free,
+        return _load_sum_bound(problem, need, counts_z, free,
                                'LP: %s' % res.message)
     value = free - float(res.fun)
     return Bound(int(math.floor(value + 1e-6)), value, 'lp', res.message)

@@ -125,7 +125,7 @@ class Problem:
                 raise exception.InvalidProblem(
                     reason='%s[%s] is %r, expected a finite number >= 0'
                     % (field, ','.join(map(str, index)),
-                       value[tuple(index)]))
+                       float(value[tuple(index)])))
         if n and (self.current.min() < 0 or self.current.max() >= h):
             raise exception.InvalidProblem(
                 reason='current refers to a host index outside 0..%d'

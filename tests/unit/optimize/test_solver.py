@@ -1,0 +1,169 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+import itertools
+import unittest
+
+import numpy as np
+
+from heatwatcher import exception
+from heatwatcher.optimize import bound
+from heatwatcher.optimize import greedy
+from heatwatcher.optimize import problem as problem_mod
+from heatwatcher.optimize import score
+from heatwatcher.optimize import solver
+from tests.unit import helpers
+
+# 4 hosts of 16 cores, 100 W idle, 350 W peak: 15.625 W per busy core.
+# Target 200 W: 6.4 busy cores, i.e. two of the 3.4-core instances.
+HOST = dict(vcpus=64, cores=16, idle=100.0, peak=350.0, loop=True,
+            target=200.0)
+
+
+def four_by_four(loop=(True, True, True, True)):
+    hosts = [dict(HOST, loop=flag) for flag in loop]
+    insts = [dict(host=k, vcpus=4, load=3.4, ram=4096) for k in range(4)]
+    return helpers.make_problem(hosts, insts)
+
+
+def brute_force(p):
+    cap, lcap = problem_mod.effective_capacity(p)
+    best = None
+    mov = np.flatnonzero(p.movable)
+    for combo in itertools.product(range(p.n_hosts), repeat=len(mov)):
+        a = p.current.copy()
+        a[mov] = combo
+        if score.is_feasible(p, a, cap, lcap):
+            s = score.evaluate(p, a)
+            if best is None or s < best:
+                best = s
+    return best
+
+
+class TestKnownOptima(unittest.TestCase):
+
+    def test_four_hosts_two_reach_target_two_emptied(self):
+        p = four_by_four()
+        res = solver.solve(p, solver.Options(time_limit=20))
+        self.assertEqual('improved', res.status)
+        self.assertEqual(2, res.score.reached)
+        self.assertEqual(2, res.score.active)
+        self.assertEqual(2, int((res.assign != p.current).sum()))
+        counts = np.bincount(res.assign, minlength=4)
+        self.assertEqual([0, 0, 2, 2], sorted(counts))
+        self.assertEqual(2, res.bound.reached)
+
+    def test_off_loop_hosts_are_emptied_first(self):
+        p = four_by_four(loop=(True, True, False, False))
+        res = solver.solve(p, solver.Options(time_limit=20))
+        self.assertEqual([2, 2, 0, 0], list(np.bincount(res.assign,
+                                                        minlength=4)))
+        self.assertEqual(0, res.score.active_off_loop)
+
+    def test_no_plan_when_already_optimal(self):
+        p = four_by_four()
+        p.current = np.array([0, 0, 1, 1])
+        res = solver.solve(p, solver.Options(time_limit=20))
+        self.assertEqual('no_improvement', res.status)
+        np.testing.assert_array_equal(p.current, res.assign)
+
+    def test_max_migrations_is_honoured(self):
+        p = four_by_four()
+        res = solver.solve(p, solver.Options(time_limit=20, max_moves=1))
+        self.assertEqual(1, int((res.assign != p.current).sum()))
+        self.assertEqual(1, res.score.reached)
+        self.assertLessEqual(res.bound.reached, 2)
+        self.assertGreaterEqual(res.bound.reached, 1)
+
+    def test_immovable_instances_stay_and_use_capacity(self):
+        p = four_by_four()
+        p.movable[:] = [False, True, True, True]
+        p.capacity[0, 0] = 4.0  # host 0 is full with its pinned instance
+        res = solver.solve(p, solver.Options(time_limit=20))
+        self.assertEqual(0, res.assign[0])
+        self.assertEqual(1, int((res.assign == 0).sum()))
+        self.assertEqual(1, res.score.reached)  # hosts 1-3 share 3 loads
+
+    def test_capacity_is_respected(self):
+        p = four_by_four()
+        p.capacity[:, 1] = 6000.0  # RAM: one 4096 MB instance per host
+        res = solver.solve(p, solver.Options(time_limit=20))
+        self.assertEqual('no_improvement', res.status)
+        self.assertEqual(0, res.bound.reached)
+
+    def test_no_instances_is_an_empty_result(self):
+        p = helpers.make_problem([HOST, HOST], [])
+        res = solver.solve(p)
+        self.assertEqual('no_improvement', res.status)
+        self.assertEqual(0, len(res.assign))
+
+    def test_bad_arrays_are_rejected_with_the_field(self):
+        p = four_by_four()
+        p.load[2] = -1.0
+        with self.assertRaisesRegex(exception.InvalidProblem,
+                                    r'load\[2\] is -1.0'):
+            solver.solve(p)
+        p = four_by_four()
+        p.current = np.array([0, 1, 2, 7])
+        with self.assertRaisesRegex(exception.InvalidProblem, 'outside'):
+            solver.solve(p)
+
+
+class TestAgainstBruteForce(unittest.TestCase):
+
+    def test_milp_is_exact_on_small_random_problems(self):
+        rng = np.random.default_rng(7)
+        for _ in range(12):
+            p = helpers.random_problem(rng, 3, 6)
+            res = solver.solve(p, solver.Options(time_limit=20,
+                                                 mip_rel_gap=0.0))
+            best = brute_force(p)
+            expected = best if best.strictly_better_than(
+                score.evaluate(p, p.current)) else score.evaluate(
+                    p, p.current)
+            self.assertEqual(expected, res.score)
+            self.assertLessEqual(res.score.reached, res.bound.reached)
+
+    def test_lns_cells_keep_plans_feasible_and_no_worse_than_greedy(self):
+        rng = np.random.default_rng(11)
+        for _ in range(3):
+            p = helpers.random_problem(rng, 12, 60)
+            cap, lcap = problem_mod.effective_capacity(p)
+            g = score.evaluate(p, greedy.greedy(p, cap, lcap))
+            res = solver.solve(p, solver.Options(
+                time_limit=20, full_milp_columns=0, cell_size=5))
+            self.assertTrue(score.is_feasible(p, res.assign, cap, lcap))
+            self.assertLessEqual(res.score, min(g, res.baseline))
+            self.assertLessEqual(res.score.reached, res.bound.reached)
+            self.assertIn(res.method, ('greedy', 'lns', 'current'))
+
+
+class TestBound(unittest.TestCase):
+
+    def test_bound_is_valid_on_random_problems(self):
+        rng = np.random.default_rng(3)
+        for _ in range(10):
+            p = helpers.random_problem(rng, 3, 6)
+            b = bound.upper_bound(p)
+            self.assertEqual('lp', b.method)
+            self.assertGreaterEqual(b.reached, brute_force(p).reached)
+
+    def test_load_sum_fallback_is_valid(self):
+        p = four_by_four()
+        old = bound.MAX_LP_COLUMNS
+        bound.MAX_LP_COLUMNS = 0
+        try:
+            b = bound.upper_bound(p)
+        finally:
+            bound.MAX_LP_COLUMNS = old
+        self.assertEqual('load_sum', b.method)
+        self.assertEqual(2, b.reached)  # 13.6 cores cover two 6.4 needs

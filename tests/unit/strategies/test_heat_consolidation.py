@@ -1,0 +1,128 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+from unittest import mock
+
+from watcher.common import utils
+from watcher.decision_engine.strategy.strategies import base as base_strategy
+from watcher.tests import base
+from watcher.tests.local_fixtures import conf_fixture
+
+from heatwatcher import exception
+from heatwatcher.goals import heat_reuse
+from heatwatcher.strategies import heat_consolidation
+from heatwatcher.strategies import heat_consolidation_settings as hs
+from heatwatcher import synthetic
+
+
+class TestCase(base.WatcherBaseTestCase):
+    """Watcher's base test case with its configuration parsed."""
+
+    def setUp(self):
+        super().setUp()
+        self.useFixture(conf_fixture.ConfReloadFixture())
+
+
+class TestHeatConsolidationStrategy(TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.cluster = synthetic.generate(8, seed=3)
+        self.model = synthetic.to_model(self.cluster)
+        values = {o.dest: o.default for o in hs.config_opts()}
+        values['datasources'] = None
+        self.strategy = heat_consolidation.HeatConsolidation(
+            config=utils.Struct(values))
+        for name, value in (('compute_model', self.model),
+                            ('datasource_backend',
+                             synthetic.to_datasource(self.cluster))):
+            p = mock.patch.object(base_strategy.BaseStrategy, name,
+                                  new_callable=mock.PropertyMock,
+                                  return_value=value)
+            p.start()
+            self.addCleanup(p.stop)
+
+    def run_strategy(self, **params):
+        p = dict(synthetic.strategy_parameters(self.cluster),
+                 solver_time_limit=20)
+        p.update(params)
+        self.strategy.input_parameters = utils.Struct(p)
+        return self.strategy.execute()
+
+    def test_classmethods(self):
+        cls = heat_consolidation.HeatConsolidation
+        self.assertEqual('heat_consolidation', cls.get_name())
+        self.assertEqual('Heat Consolidation', cls.get_display_name())
+        self.assertEqual('heat_reuse', cls.get_goal_name())
+        names = [o.dest for o in cls.get_config_opts()]
+        self.assertEqual('datasources', names[0])
+        self.assertIn('loop_hosts', names)
+
+    def test_solution_actions_model_and_indicators(self):
+        before = {i.uuid: i.host for i in self.cluster.instances}
+        solution = self.run_strategy()
+        migrations = [a for a in solution.actions
+                      if a['action_type'] == 'migrate']
+        self.assertTrue(migrations)
+        for a in migrations:
+            p = a['input_parameters']
+            self.assertEqual(before[p['resource_id']], p['source_node'])
+            node = self.model.get_node_by_instance_uuid(p['resource_id'])
+            self.assertEqual(p['destination_node'], node.hostname)
+        disabled = [a for a in solution.actions
+                    if a['action_type'] == 'change_nova_service_state']
+        for a in disabled:
+            node = self.model.get_node_by_uuid(
+                a['input_parameters']['resource_id'])
+            self.assertEqual([], self.model.get_node_instances(node))
+            self.assertEqual('disabled', node.status)
+        ind = {i.name: i.value for i in solution.efficacy_indicators}
+        self.assertEqual(len(migrations), ind['instance_migrations_count'])
+        self.assertEqual(len(disabled), ind['released_compute_nodes_count'])
+        for name, value in ind.items():
+            self.assertIn(type(value), (int, float), name)
+        self.assertGreater(ind['hosts_reaching_target_count'], 0)
+        ratio = solution.global_efficacy[0]
+        self.assertEqual('hosts_reaching_target_ratio', ratio.name)
+        self.assertAlmostEqual(
+            100.0 * ind['hosts_reaching_target_count']
+            / ind['loop_hosts_count'], ratio.value)
+
+    def test_max_migrations_parameter(self):
+        solution = self.run_strategy(max_migrations=1)
+        self.assertEqual(1, sum(a['action_type'] == 'migrate'
+                                for a in solution.actions))
+
+    def test_invalid_parameter_fails_and_sets_audit_message(self):
+        audit = mock.Mock(status_message=None)
+        self.strategy.input_parameters = utils.Struct(
+            loop_hosts=['nope-*'])
+        self.assertRaises(exception.InvalidParameter,
+                          self.strategy.do_execute, audit)
+        self.assertIn("loop_hosts: 'nope-*' matches no",
+                      audit.status_message)
+
+
+class TestGoal(TestCase):
+
+    def test_spec(self):
+        goal = heat_reuse.HeatReuse(config=None)
+        spec = goal.efficacy_specification
+        names = [s.name for s in spec.indicators_specs]
+        self.assertEqual([n for n, *_ in heat_reuse.INDICATORS], names)
+        self.assertEqual('Heat Reuse', heat_reuse.HeatReuse
+                         .get_display_name())
+        ge = spec.get_global_efficacy_indicator(
+            {'loop_hosts_count': 8, 'hosts_reaching_target_count': 6})
+        self.assertEqual(75.0, ge[0].value)
+        ge = spec.get_global_efficacy_indicator({'loop_hosts_count': 0})
+        self.assertEqual(0.0, ge[0].value)
