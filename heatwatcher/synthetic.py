@@ -157,3 +157,30 @@ def strategy_parameters(cluster):
         'host_power_profiles': {h.name: [h.idle_power, h.max_power]
                                 for h in cluster.hosts},
     }
+
+
+def to_problem(cluster):
+    """Problem heat_consolidation builds for ``cluster``.
+
+    It goes through the same telemetry and build steps as the strategy.
+    """
+    import types
+
+    from heatwatcher.estimation import power
+    from heatwatcher.optimize import build
+    from heatwatcher.strategies import heat_consolidation_settings as hs
+    from heatwatcher.telemetry import collect
+
+    snap = collect.collect(to_model(cluster), to_datasource(cluster), 3600,
+                           300)
+    params = strategy_parameters(cluster)
+    conf = types.SimpleNamespace(**{o.dest: o.default
+                                    for o in hs.config_opts()})
+    s = hs.resolve(conf, params)
+    names = [h.name for h in snap.hosts]
+    models = power.configured_models(
+        names, [h.vcpus for h in snap.hosts], s.host_power_profiles,
+        s.default_idle_power, s.default_max_power, hs.match)
+    loop = np.array([n in params['loop_hosts'] for n in names])
+    targets = np.array([s.host_targets.get(n, 0.0) for n in names])
+    return build.build(snap, s, models, loop, targets)[0]

@@ -54,7 +54,9 @@ MAX_LP_COLUMNS = 4_000_000
 
 @dataclasses.dataclass
 class Bound:
-    """:ivar reached: upper bound on loop hosts reaching target (int).
+    """Upper bound on the first objective level.
+
+    :ivar reached: upper bound on loop hosts reaching target (int).
     :ivar value: the relaxation's optimum (float).
     :ivar method: ``lp`` or ``load_sum``.
     """

@@ -31,7 +31,9 @@ from heatwatcher.optimize import problem as problem_mod
 
 @dataclasses.dataclass
 class BuildInfo:
-    """:ivar migration_type: ``(N,)`` ``live``/``cold`` per instance.
+    """What the build decided besides the arrays.
+
+    :ivar migration_type: ``(N,)`` ``live``/``cold`` per instance.
     :ivar missing: instance uuids without CPU data, by policy applied.
     """
 

@@ -62,7 +62,9 @@ class Options:
 
 @dataclasses.dataclass
 class Result:
-    """:ivar assign: ``(N,)`` chosen placement (the current one if nothing
+    """Outcome of :func:`solve`.
+
+    :ivar assign: ``(N,)`` chosen placement (the current one if nothing
         strictly better was found).
     :ivar status: ``improved``, ``no_improvement`` or ``failed``.
     :ivar method: how ``assign`` was found (``greedy``, ``milp``, ``lns``,

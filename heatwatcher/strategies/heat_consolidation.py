@@ -141,7 +141,10 @@ class HeatConsolidation(base.BaseStrategy):
             'solver': {'status': result.status, 'method': result.method,
                        'reason': result.reason, 'seconds': result.elapsed,
                        'upper_bound': result.bound.reached,
-                       'bound_method': result.bound.method},
+                       'bound_method': result.bound.method,
+                       'greedy_seconds': result.stats.get('greedy_seconds'),
+                       'bound_seconds': result.stats.get('bound_seconds'),
+                       'cells': result.stats.get('cells')},
             'summary': self._summary(result, info, snap, s)}
         LOG.info('heat_consolidation indicators: %s', self.indicators)
 

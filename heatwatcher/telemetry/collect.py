@@ -50,7 +50,8 @@ class InstanceRecord:
     disk_gb: int
     state: str = 'active'
     excluded: bool = False
-    cpu_percent: float = None  # mean CPU use, % of its own vCPUs; None: no data
+    # mean CPU use in % of its own vCPUs; None when there is no data
+    cpu_percent: float = None
 
 
 @dataclasses.dataclass

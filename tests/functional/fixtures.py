@@ -9,8 +9,7 @@
 # WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
 # License for the specific language governing permissions and limitations
 # under the License.
-"""Fixtures the Watcher functional harness leaves to plugins: telemetry
-and a bare metal service."""
+"""Fixtures the Watcher harness leaves to plugins: telemetry, Ironic."""
 
 import datetime
 
@@ -22,8 +21,9 @@ NOW = datetime.datetime(2026, 11, 2, 12, 0, tzinfo=datetime.timezone.utc)
 
 
 class Telemetry(fixtures.Fixture):
-    """Serve metric series to every strategy through Watcher's datasource
-    manager, in place of Gnocchi.
+    """Serve metric series through Watcher's datasource manager.
+
+    Every strategy gets this datasource in place of Gnocchi.
 
     ``set_instance_cpu({uuid: percent})`` loads a constant hour of
     ``instance_cpu_usage`` samples (every 5 minutes) per instance.

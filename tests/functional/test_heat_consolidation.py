@@ -17,9 +17,9 @@ import unittest
 
 import requests
 from watcher.common import nova_helper
-from watcher import version
 from watcher.tests.functional import base
 from watcher.tests.functional import topology
+from watcher import version
 
 from tests.functional import fixtures as hw_fixtures
 

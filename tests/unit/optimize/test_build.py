@@ -30,17 +30,7 @@ def settings(**over):
 
 
 def synthetic_problem(cluster):
-    snap = collect.collect(synthetic.to_model(cluster),
-                           synthetic.to_datasource(cluster), 3600, 300)
-    params = synthetic.strategy_parameters(cluster)
-    s = settings(**params)
-    names = [h.name for h in snap.hosts]
-    models = power.configured_models(
-        names, [h.vcpus for h in snap.hosts], s.host_power_profiles,
-        s.default_idle_power, s.default_max_power, hs.match)
-    loop = np.array([n in params['loop_hosts'] for n in names])
-    targets = np.array([s.host_targets.get(n, 0.0) for n in names])
-    return build.build(snap, s, models, loop, targets)[0]
+    return synthetic.to_problem(cluster)
 
 
 def host(name='h1', **kw):
