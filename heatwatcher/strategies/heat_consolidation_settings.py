@@ -25,9 +25,20 @@ from oslo_config import types
 
 from heatwatcher import exception
 
-MISSING_POLICIES = ('assume_full', 'assume_idle', 'skip_instance')
-IDLE_HOST_ACTIONS = ('disable', 'power_off', 'none')
 DISABLED_REASON = 'watcher_heat_consolidation'
+MISSING_POLICY_CHOICES = [
+    ('assume_full', 'the instance keeps all its vCPUs busy (safe for '
+                    'capacity)'),
+    ('assume_idle', 'the instance uses no CPU and gives no heat'),
+    ('skip_instance', 'the instance stays where it is and gives no heat')]
+IDLE_HOST_ACTION_CHOICES = [
+    ('disable', 'disable the nova-compute service with reason %s'
+                % DISABLED_REASON),
+    ('power_off', 'disable the service, then power the node off through '
+                  'the bare metal service'),
+    ('none', 'leave the host on and enabled')]
+MISSING_POLICIES = tuple(c for c, _ in MISSING_POLICY_CHOICES)
+IDLE_HOST_ACTIONS = tuple(c for c, _ in IDLE_HOST_ACTION_CHOICES)
 
 _POSITIVE = {'type': 'number', 'minimum': 0}
 _PROFILE = {'type': 'array', 'items': _POSITIVE, 'minItems': 2,
@@ -78,7 +89,7 @@ SETTINGS = [
      {'type': 'integer', 'minimum': 1}),
     (cfg.StrOpt(
         'missing_metric_policy', default='assume_full',
-        choices=MISSING_POLICIES,
+        choices=MISSING_POLICY_CHOICES,
         help='How to treat an instance without CPU data: assume_full (its '
              'vCPUs fully busy: safe for capacity), assume_idle (no load, '
              'no heat), skip_instance (it stays where it is and adds no '
@@ -95,7 +106,8 @@ SETTINGS = [
              'kept free.'),
      {'type': 'number', 'minimum': 0, 'maximum': 0.9}),
     (cfg.StrOpt(
-        'idle_host_action', default='disable', choices=IDLE_HOST_ACTIONS,
+        'idle_host_action', default='disable',
+        choices=IDLE_HOST_ACTION_CHOICES,
         help='What to do with hosts left empty: disable (nova-compute '
              'service disabled with reason %s), power_off (disable, then '
              'power off through the bare metal service), none.'

@@ -11,6 +11,7 @@
 # under the License.
 
 import io
+import re
 import unittest
 
 from oslo_config import cfg
@@ -30,8 +31,9 @@ class TestSampleConfig(unittest.TestCase):
         generator.generate(conf, output_file=out)
         sample = out.getvalue()
         self.assertIn('[watcher_strategies.heat_consolidation]', sample)
+        self.assertNotIn('No description provided', sample)
         for opt in heat_consolidation.HeatConsolidation.get_config_opts():
-            self.assertIn('#%s = ' % opt.dest, sample, opt.dest)
+            self.assertRegex(sample, r'(?m)^#%s =' % re.escape(opt.dest))
             self.assertIn(opt.help.split()[0], sample)
 
     def test_list_opts_groups(self):
