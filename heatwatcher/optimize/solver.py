@@ -123,19 +123,21 @@ class _Search:
         return improved
 
 
-def _cell_limit(problem, assign, hosts, size):
-    """Trim ``hosts`` so the cell MILP stays small (about 8,000 columns)."""
+def _cell_limit(problem, assign, hosts, size, max_columns=8000):
+    """Trim ``hosts`` to a cell whose MILP stays small.
+
+    Keeps the first hosts, at most ``size`` of them, while the cell has at
+    most ``max_columns`` assignment columns (movable instances x hosts).
+    """
     per_host = np.bincount(assign[problem.movable],
                            minlength=problem.n_hosts)
-    out, cols = [], 0
+    out, n = [], 0
     for h in hosts:
-        n = int(per_host[[*out, h]].sum())
-        if len(out) >= size or n * (len(out) + 1) > 8000:
-            if out:
-                break
+        if out and (len(out) >= size
+                    or (n + per_host[h]) * (len(out) + 1) > max_columns):
+            break
         out.append(h)
-        cols = n * len(out)
-    del cols
+        n += per_host[h]
     return np.array(out, dtype=int)
 
 

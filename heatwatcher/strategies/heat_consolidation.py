@@ -107,13 +107,16 @@ class HeatConsolidation(base.BaseStrategy):
         s = settings.resolve(self.config, self.input_parameters)
         snap = collect.collect(self.compute_model, self.datasource_backend,
                                s.period, s.granularity)
-        loop, targets = self._loop_and_targets(s, snap)
         names = [h.name for h in snap.hosts]
+        pattern_notes = settings.check_patterns(s, names)
+        for note in pattern_notes:
+            LOG.warning('heat_consolidation: configured %s', note)
+        loop, targets = self._loop_and_targets(s, snap)
         models = power.configured_models(
             names, [h.vcpus for h in snap.hosts], s.host_power_profiles,
             s.default_idle_power, s.default_max_power, settings.match)
         problem, info = build.build(snap, s, models, loop, targets)
-        notes = list(snap.notes) + info.notes
+        notes = list(snap.notes) + pattern_notes + info.notes
         for note in info.notes:
             LOG.warning('heat_consolidation: %s', note)
         result = solver.solve(problem, solver.Options(
@@ -150,10 +153,6 @@ class HeatConsolidation(base.BaseStrategy):
 
     def _loop_and_targets(self, s, snap):
         names = [h.name for h in snap.hosts]
-        settings.check_patterns_match('loop_hosts', s.loop_hosts, names)
-        settings.check_patterns_match('host_targets', s.host_targets, names)
-        settings.check_patterns_match('host_power_profiles',
-                                      s.host_power_profiles, names)
         if s.loop_hosts:
             loop = np.array([settings.match(dict.fromkeys(s.loop_hosts), n)
                              is not None for n in names], dtype=bool)

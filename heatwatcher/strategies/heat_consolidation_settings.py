@@ -173,9 +173,13 @@ class Settings:
     max_migrations: int
     solver_time_limit: float
     mip_rel_gap: float
+    # names of the settings given as audit parameters (the rest: options)
+    from_audit: frozenset = frozenset()
 
     def as_dict(self):
-        return dataclasses.asdict(self)
+        out = dataclasses.asdict(self)
+        out.pop('from_audit')
+        return out
 
 
 def _profile(field, key, value):
@@ -203,12 +207,15 @@ def resolve(config, params):
         take the option value).
     :raises: :class:`~heatwatcher.exception.InvalidParameter`
     """
-    values = {}
+    values, given = {}, set()
     for opt, _ in SETTINGS:
         value = params.get(opt.dest) if params else None
-        values[opt.dest] = getattr(config, opt.dest) if value is None \
-            else value
-    s = Settings(**values)
+        if value is None:
+            value = getattr(config, opt.dest)
+        else:
+            given.add(opt.dest)
+        values[opt.dest] = value
+    s = Settings(**values, from_audit=frozenset(given))
     s.loop_hosts = list(s.loop_hosts or [])
     s.host_targets = {str(k): float(v) for k, v in
                       (s.host_targets or {}).items()}
@@ -243,14 +250,34 @@ def match(patterns, hostname):
     return None
 
 
-def check_patterns_match(field, patterns, hostnames):
-    """Fail if one of ``patterns`` names none of ``hostnames``."""
+def unmatched_patterns(field, patterns, hostnames):
+    """Messages for each of ``patterns`` that names none of ``hostnames``."""
+    out = []
     for pattern in patterns:
         if not any(fnmatch.fnmatchcase(h, pattern) for h in hostnames):
-            raise exception.InvalidParameter(
-                field=field,
-                reason='%r matches no enabled compute node in the audit '
+            out.append('%s: %r matches no enabled compute node in the audit '
                        'scope (%d nodes: %s)'
-                       % (pattern, len(hostnames),
+                       % (field, pattern, len(hostnames),
                           ', '.join(sorted(hostnames)[:10])
                           + (', ...' if len(hostnames) > 10 else '')))
+    return out
+
+
+def check_patterns(settings, hostnames):
+    """Check the host patterns of ``settings`` against the audit scope.
+
+    A pattern given as an audit parameter that matches no host fails the
+    audit (:class:`InvalidParameter`); one from ``watcher.conf`` may be meant
+    for hosts outside this audit's scope, so it only yields a note.
+
+    :returns: notes for the unmatched configured patterns.
+    """
+    notes = []
+    for field in ('loop_hosts', 'host_targets', 'host_power_profiles'):
+        problems = unmatched_patterns(field, getattr(settings, field),
+                                      hostnames)
+        if problems and field in settings.from_audit:
+            raise exception.InvalidParameter(
+                field=field, reason=problems[0].split(': ', 1)[1])
+        notes.extend(problems)
+    return notes

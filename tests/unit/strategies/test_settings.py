@@ -92,8 +92,16 @@ class TestResolve(unittest.TestCase):
         self.assertEqual('compute-*', hs.match(pats, 'compute-8'))
         self.assertIsNone(hs.match(pats, 'ctl-1'))
 
-    def test_pattern_matching_nothing_is_an_error(self):
-        hs.check_patterns_match('loop_hosts', ['c-*'], ['c-1'])
+    def test_audit_pattern_matching_nothing_is_an_error(self):
+        s = hs.resolve(conf(), {'loop_hosts': ['c-*']})
+        self.assertEqual([], hs.check_patterns(s, ['c-1']))
+        s = hs.resolve(conf(), {'host_targets': {'d-*': 300}})
         with self.assertRaisesRegex(exception.InvalidParameter,
-                                    "loop_hosts: 'd-\\*' matches no"):
-            hs.check_patterns_match('loop_hosts', ['d-*'], ['c-1'])
+                                    "host_targets: 'd-\\*' matches no"):
+            hs.check_patterns(s, ['c-1'])
+
+    def test_configured_pattern_matching_nothing_is_a_note(self):
+        s = hs.resolve(conf(loop_hosts=['az2-*']), {})
+        notes = hs.check_patterns(s, ['az1-1'])
+        self.assertEqual(["loop_hosts: 'az2-*' matches no enabled compute "
+                          "node in the audit scope (1 nodes: az1-1)"], notes)
