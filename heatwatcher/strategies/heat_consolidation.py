@@ -170,6 +170,9 @@ class HeatConsolidation(base.BaseStrategy):
     def _emit(self, plan):
         """Add ``plan`` to the solution and apply it to the compute model."""
         model = self.compute_model
+        # ModelRoot.get_node_by_name scans every node: look names up once.
+        nodes = {n.hostname: n
+                 for n in model.get_all_compute_nodes().values()}
         for act in plan:
             self.solution.add_action(action_type=act.action_type,
                                      resource_id=act.resource_id,
@@ -178,8 +181,8 @@ class HeatConsolidation(base.BaseStrategy):
             if act.action_type == 'migrate':
                 model.migrate_instance(
                     model.get_instance_by_uuid(act.resource_id),
-                    model.get_node_by_name(params['source_node']),
-                    model.get_node_by_name(params['destination_node']))
+                    nodes[params['source_node']],
+                    nodes[params['destination_node']])
             elif act.action_type == 'change_nova_service_state':
                 node = model.get_node_by_uuid(act.resource_id)
                 node.status = 'disabled'
