@@ -9,26 +9,161 @@
 # WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
 # License for the specific language governing permissions and limitations
 # under the License.
-"""The ``heatwatcher`` command."""
+"""The ``heatwatcher`` command: plan offline, capture snapshots, demo.
+
+Exit status: 0 on success (an empty plan is a success), 2 for bad input
+(with a one-line reason on stderr), 1 for anything else.
+"""
 
 import argparse
+import json
+import logging
+import os
 import sys
+import warnings
 
+from heatwatcher import exception
 from heatwatcher import version
+
+SAMPLE = os.path.join(os.path.dirname(os.path.dirname(__file__)),
+                      'samples', 'demo-snapshot.json.gz')
 
 
 def parser():
     p = argparse.ArgumentParser(
         prog='heatwatcher',
-        description='Offline tools of the heatwatcher Watcher plugins.')
+        description='Run heatwatcher strategies offline on a snapshot.')
     p.add_argument('--version', action='version',
                    version='heatwatcher %s' % version.version_string())
+    sub = p.add_subparsers(dest='command')
+
+    def common(sp):
+        sp.add_argument('--strategy', default='heat_consolidation',
+                        help='strategy to run (default: %(default)s)')
+        sp.add_argument('-p', '--parameter', action='append', default=[],
+                        metavar='KEY=VALUE',
+                        help='audit parameter; VALUE is JSON-decoded when '
+                             'possible, else a string (repeatable)')
+        sp.add_argument('--config-file', metavar='watcher.conf',
+                        help='Watcher configuration with the strategy '
+                             'options')
+        sp.add_argument('--format', choices=('table', 'json'),
+                        default='table')
+        sp.add_argument('-q', '--quiet', action='store_true',
+                        help='no progress messages')
+        sp.add_argument('-v', '--verbose', action='store_true',
+                        help='show the strategy log on stderr')
+
+    plan = sub.add_parser('plan', help='plan on a snapshot file')
+    plan.add_argument('snapshot', help='snapshot file (.json, .json.gz, '
+                                       '.yaml)')
+    common(plan)
+    plan.add_argument('--plot', metavar='FILE.png|FILE.svg',
+                      help='write a heat-rate chart of the plan')
+    demo = sub.add_parser('demo', help='plan on the bundled sample and '
+                                       'write its chart')
+    common(demo)
+    demo.add_argument('--plot', metavar='FILE', default='heatwatcher-'
+                      'demo.png', help='chart file (default: %(default)s)')
+    snap = sub.add_parser('snapshot', help='capture a snapshot of a live '
+                                           'cloud (OS_* or clouds.yaml auth)')
+    snap.add_argument('-o', '--output', required=True,
+                      help='file to write (.json or .json.gz)')
+    snap.add_argument('--window', default='14d',
+                      help='metric history to capture, e.g. 14d, 12h '
+                           '(default: %(default)s)')
+    snap.add_argument('--config-file', metavar='watcher.conf',
+                      help='Watcher configuration of the datasources')
+    snap.add_argument('--os-cloud', default=os.environ.get('OS_CLOUD'),
+                      help='cloud name in clouds.yaml')
+    snap.add_argument('-q', '--quiet', action='store_true')
+    snap.add_argument('-v', '--verbose', action='store_true')
     return p
 
 
-def main(argv=None):
-    parser().parse_args(sys.argv[1:] if argv is None else argv)
+def _logging(verbose):
+    # Libraries imported later reset warning filters; silence the printing
+    # itself so users see only heatwatcher's output (unless --verbose).
+    warnings.filterwarnings('ignore')
+    if not verbose:
+        warnings.showwarning = lambda *args, **kwargs: None
+    logging.basicConfig(level=logging.INFO if verbose else logging.ERROR,
+                        format='%(levelname)s %(name)s: %(message)s')
+    if not verbose:
+        logging.disable(logging.WARNING)
+
+
+def _plan(args, path):
+    from heatwatcher.cmd import output
+    from heatwatcher.snapshot import load
+    from heatwatcher.snapshot import run
+
+    progress = output.Progress(args.quiet)
+    progress.step('loading %s' % path)
+    doc = load.load(path)
+    run.configure(args.config_file)
+    params = run.parse_parameters(args.parameter)
+    progress.step('running %s on %d hosts, %d instances'
+                  % (args.strategy, len(doc['hosts']),
+                     len(doc['instances'])))
+    plan = run.run(doc, args.strategy, params)
+    progress.step('planned %d actions' % len(plan['actions']))
+    if args.plot:
+        from heatwatcher.cmd import plot
+        plot.write(plan, args.plot)
+        progress.step('chart written to %s' % args.plot)
+    if args.format == 'json':
+        print(json.dumps(plan, indent=1, sort_keys=False))
+    else:
+        print(output.render(plan))
+        if args.plot:
+            print('\nChart: %s' % args.plot)
     return 0
+
+
+def _snapshot(args):
+    from heatwatcher.cmd import output
+    from heatwatcher.snapshot import capture
+    from heatwatcher.snapshot import load
+    from heatwatcher.snapshot import run
+
+    progress = output.Progress(args.quiet)
+    run.configure(args.config_file)
+    window = capture.parse_window(args.window)
+    progress.step('connecting to the cloud')
+    conn = capture.connect(args.os_cloud)
+    doc = capture.capture(conn, capture.datasource_backend(), window,
+                          progress=progress.step)
+    load.parse(json.dumps(doc), args.output)  # what we write must load
+    load.dump(doc, args.output)
+    progress.step('wrote %s' % args.output)
+    return 0
+
+
+def main(argv=None):
+    args = parser().parse_args(sys.argv[1:] if argv is None else argv)
+    if not args.command:
+        parser().print_help()
+        return 2
+    _logging(args.verbose)
+    try:
+        if args.command == 'plan':
+            return _plan(args, args.snapshot)
+        if args.command == 'demo':
+            return _plan(args, SAMPLE)
+        return _snapshot(args)
+    except exception.HeatwatcherException as exc:
+        sys.stderr.write('heatwatcher: error: %s\n'
+                         % str(exc).replace('\n', ' '))
+        return 2
+    except KeyboardInterrupt:
+        return 1
+    except Exception as exc:
+        sys.stderr.write('heatwatcher: %s: %s\n' % (type(exc).__name__,
+                                                    exc))
+        if args.verbose:
+            raise
+        return 1
 
 
 if __name__ == '__main__':

@@ -44,9 +44,9 @@ from heatwatcher.optimize import problem as problem_mod
 class CellResult:
     """Outcome of one cell solve.
 
-    :ivar status: ``optimal``, ``time_limit`` (``assign`` is the best
-        incumbent), ``no_solution`` (time ran out before any), ``infeasible``
-        or ``error``.
+    :ivar status: ``optimal``, ``time_limit`` or ``node_limit`` (``assign``
+        is the best incumbent), ``no_solution`` (a limit was reached before
+        any), ``infeasible`` or ``error``.
     :ivar assign: ``(N,)`` full assignment with the cell re-placed, or None.
     """
 
@@ -61,13 +61,16 @@ _STATUS = {0: 'optimal', 1: 'time_limit', 2: 'infeasible', 3: 'error',
 
 
 def solve_cell(problem, assign, hosts, capacity, load_cap, time_limit,
-               mip_rel_gap=1e-4, move_budget=None):
+               mip_rel_gap=1e-4, move_budget=None, node_limit=None):
     """Re-place the movable instances on ``hosts`` among ``hosts``.
 
     :param assign: ``(N,)`` incumbent assignment; instances outside the cell
         and immovable ones keep their host.
     :param hosts: 1-D array of host indices forming the cell.
     :param move_budget: migrations allowed in the whole problem, or None.
+    :param node_limit: branch-and-bound nodes allowed; a work limit, so the
+        result does not depend on the machine's speed (``time_limit`` is a
+        safety net).
     :returns: :class:`CellResult`.
     """
     hosts = np.asarray(hosts)
@@ -153,13 +156,17 @@ def solve_cell(problem, assign, hosts, capacity, load_cap, time_limit,
             c, constraints=optimize.LinearConstraint(
                 a, np.concatenate(lo), np.concatenate(hi)),
             integrality=np.ones(nvar), bounds=optimize.Bounds(lb, ub),
-            options={'time_limit': max(float(time_limit), 0.05),
-                     'mip_rel_gap': float(mip_rel_gap), 'disp': False})
+            options=dict({'time_limit': max(float(time_limit), 0.05),
+                          'mip_rel_gap': float(mip_rel_gap), 'disp': False},
+                         **({'node_limit': int(node_limit)}
+                            if node_limit else {})))
     except (ValueError, MemoryError) as exc:
         return CellResult('error', None, str(exc))
     status = _STATUS.get(res.status, 'error')
+    if status == 'time_limit' and 'node' in str(res.message).lower():
+        status = 'node_limit'
     if res.x is None:
-        if status == 'time_limit':
+        if status in ('time_limit', 'node_limit'):
             status = 'no_solution'
         return CellResult(status, None, res.message)
     new = assign.copy()

@@ -47,8 +47,10 @@ class Options:
     :ivar max_moves: most migrations in the plan (None: unlimited).
     :ivar full_milp_columns: largest ``movable x hosts`` solved in one MILP.
     :ivar cell_size: hosts per LNS cell.
-    :ivar seed: seed of the cell shuffling (the solve is deterministic for a
-        given seed unless a cell hits its time limit).
+    :ivar node_limit: branch-and-bound nodes per MILP solve. Solves are
+        bounded by this work limit, so the result is the same on any machine
+        unless a time limit is reached first.
+    :ivar seed: seed of the cell shuffling.
     """
 
     time_limit: float = 60.0
@@ -57,6 +59,7 @@ class Options:
     full_milp_columns: int = 6000
     cell_size: int = 24
     cell_time_limit: float = 5.0
+    node_limit: int = 1000
     seed: int = 0
 
 
@@ -114,7 +117,7 @@ class _Search:
         res = milp.solve_cell(
             self.p, self.best, hosts, self.capacity, self.load_cap,
             min(left, self.opts.cell_time_limit), self.opts.mip_rel_gap,
-            self.opts.max_moves)
+            self.opts.max_moves, self.opts.node_limit)
         st = self.stats['cell_status']
         st[res.status] = st.get(res.status, 0) + 1
         self.stats['cells'] += 1
@@ -222,7 +225,7 @@ def solve(problem, opts=None):
         res = milp.solve_cell(
             problem, problem.current, np.arange(problem.n_hosts), capacity,
             load_cap, max(deadline - time.monotonic(), 0.1),
-            opts.mip_rel_gap, opts.max_moves)
+            opts.mip_rel_gap, opts.max_moves, opts.node_limit)
         stats['cell_status'] = {res.status: 1}
         search.offer(res.assign, 'milp')
         stats['milp_status'] = res.status

@@ -38,6 +38,7 @@ from heatwatcher.optimize import build
 from heatwatcher.optimize import solver
 from heatwatcher.planning import actions as actions_mod
 from heatwatcher.planning import efficacy
+from heatwatcher.planning import report as report_mod
 from heatwatcher.strategies import heat_consolidation_settings as settings
 from heatwatcher.telemetry import collect
 
@@ -116,7 +117,9 @@ class HeatConsolidation(base.BaseStrategy):
             names, [h.vcpus for h in snap.hosts], s.host_power_profiles,
             s.default_idle_power, s.default_max_power, settings.match)
         problem, info = build.build(snap, s, models, loop, targets)
-        notes = list(snap.notes) + pattern_notes + info.notes
+        notes = (list(snap.notes) + pattern_notes + info.notes
+                 + ['host %s not considered: %s' % kv
+                    for kv in sorted(snap.skipped_hosts.items())])
         for note in info.notes:
             LOG.warning('heat_consolidation: %s', note)
         result = solver.solve(problem, solver.Options(
@@ -141,6 +144,9 @@ class HeatConsolidation(base.BaseStrategy):
         self.report = {
             'settings': s.as_dict(), 'notes': notes,
             'missing_instance_cpu_usage': info.missing,
+            'hosts': report_mod.host_rows(problem, result.assign, models,
+                                          s.idle_host_action),
+            'skipped_hosts': dict(snap.skipped_hosts),
             'solver': {'status': result.status, 'method': result.method,
                        'reason': result.reason, 'seconds': result.elapsed,
                        'upper_bound': result.bound.reached,

@@ -1,0 +1,85 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""Chart of a plan: heat rate per host before and after, with targets.
+
+Needs matplotlib (``pip install heatwatcher[plot]``).
+"""
+
+import os
+
+from heatwatcher import exception
+
+
+class PlotError(exception.HeatwatcherException):
+    msg_fmt = 'cannot write the chart %(path)s: %(reason)s'
+
+
+def write(plan, path):
+    """Write the chart of ``plan`` to ``path`` (.png or .svg)."""
+    ext = os.path.splitext(path)[1].lower()
+    if ext not in ('.png', '.svg'):
+        raise PlotError(path=path, reason='the file name must end in .png '
+                                          'or .svg')
+    try:
+        import matplotlib
+        matplotlib.use('Agg')
+        from matplotlib import pyplot as plt
+    except ImportError:
+        raise PlotError(path=path, reason='matplotlib is not installed '
+                                          '(pip install matplotlib)')
+    hosts = sorted(plan['hosts'], key=lambda h: (not h['loop'], h['name']))
+    n = len(hosts)
+    fig, ax = plt.subplots(figsize=(max(8.0, 0.42 * n + 2), 5.2))
+    xs = range(n)
+    colour = ['#d9480f' if h['loop'] else '#4c6ef5' for h in hosts]
+    ax.bar([x - 0.2 for x in xs], [h['heat_rate_before'] for h in hosts],
+           width=0.4, color=colour, alpha=0.35, label='before')
+    ax.bar([x + 0.2 for x in xs], [h['heat_rate_after'] for h in hosts],
+           width=0.4, color=colour, label='after')
+    for x, h in zip(xs, hosts):
+        if h['loop']:
+            ax.hlines(h['target_heat_rate'], x - 0.45, x + 0.45,
+                      colors='black', linewidth=1.6)
+        if h['instances_after'] == 0:
+            ax.text(x + 0.2, max(h['heat_rate_after'], 4), h['state_after'],
+                    rotation=90, ha='center', va='bottom', fontsize=7)
+    ax.set_xticks(list(xs))
+    ax.set_xticklabels([h['name'] for h in hosts], rotation=90, fontsize=7)
+    ax.set_ylabel('heat rate (W)')
+    ind = plan['efficacy_indicators']
+    ax.set_title('%s: loop hosts at target %s -> %s of %s, %s migrations'
+                 % (plan['strategy'],
+                    _reached_before(hosts), ind.get(
+                        'hosts_reaching_target_count', '?'),
+                    ind.get('loop_hosts_count', '?'),
+                    ind.get('instance_migrations_count', '?')))
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+    ax.legend(handles=[
+        Patch(color='#d9480f', alpha=0.35, label='loop host, before'),
+        Patch(color='#d9480f', label='loop host, after'),
+        Patch(color='#4c6ef5', alpha=0.35, label='other host, before'),
+        Patch(color='#4c6ef5', label='other host, after'),
+        Line2D([], [], color='black', label='target heat rate')],
+        fontsize=8, loc='upper right')
+    fig.tight_layout()
+    try:
+        fig.savefig(path, dpi=110)
+    except OSError as exc:
+        raise PlotError(path=path, reason=str(exc))
+    finally:
+        plt.close(fig)
+
+
+def _reached_before(hosts):
+    return sum(1 for h in hosts if h['loop'] and h['instances_before']
+               and h['heat_rate_before'] >= h['target_heat_rate'])

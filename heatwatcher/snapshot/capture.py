@@ -1,0 +1,195 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""Capture a snapshot of a live cloud.
+
+Hypervisors, servers of all projects and placement inventories come through
+the OpenStack SDK (standard ``OS_*`` variables or ``clouds.yaml``); metric
+series come through Watcher's datasource manager, configured like the
+decision engine (``--config-file watcher.conf``).
+"""
+
+import datetime
+import re
+import types
+
+from oslo_log import log
+
+from heatwatcher import exception
+
+LOG = log.getLogger(__name__)
+UTC = datetime.timezone.utc
+INSTANCE_METRICS = ('instance_cpu_usage',)
+HOST_METRICS = ('host_cpu_usage', 'host_power', 'host_inlet_temp',
+                'host_outlet_temp')
+
+
+class CaptureError(exception.HeatwatcherException):
+    msg_fmt = 'cannot capture the snapshot: %(reason)s'
+
+
+def parse_window(text):
+    """``'14d'``, ``'12h'``, ``'90m'``, ``'3600s'`` or seconds -> seconds."""
+    m = re.fullmatch(r'\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*', str(text))
+    if not m:
+        raise CaptureError(reason='--window %r: expected a duration such as '
+                                  '14d, 12h, 90m or 3600s' % text)
+    scale = {'': 1, 's': 1, 'm': 60, 'h': 3600, 'd': 86400}[m.group(2)]
+    seconds = float(m.group(1)) * scale
+    if seconds <= 0:
+        raise CaptureError(reason='--window must be positive')
+    return seconds
+
+
+def connect(cloud=None):
+    """OpenStack SDK connection from ``OS_*`` variables or clouds.yaml."""
+    import openstack
+    try:
+        return openstack.connect(cloud=cloud)
+    except Exception as exc:
+        raise CaptureError(reason='no usable OpenStack credentials (%s)'
+                                  % exc)
+
+
+def datasource_backend(metrics=INSTANCE_METRICS):
+    """Watcher's datasource backend as configured in watcher.conf."""
+    from oslo_config import cfg
+    from watcher.decision_engine.datasources import manager
+    try:
+        return manager.DataSourceManager(
+            config=cfg.CONF.watcher_datasources).get_backend(list(metrics))
+    except Exception as exc:
+        LOG.warning('No datasource for %s: %s; the snapshot will have no '
+                    'metrics', ', '.join(metrics), exc)
+        return None
+
+
+def _inventories(conn, rp_uuid):
+    resp = conn.placement.get('/resource_providers/%s/inventories'
+                              % rp_uuid)
+    resp.raise_for_status()
+    return resp.json().get('inventories', {})
+
+
+def _hosts(conn):
+    providers = {}
+    resp = conn.placement.get('/resource_providers')
+    resp.raise_for_status()
+    for rp in resp.json().get('resource_providers', []):
+        providers[rp['uuid']] = rp
+    hosts = []
+    for hv in conn.compute.hypervisors(details=True):
+        service = hv.service_details or {}
+        name = service.get('host') or hv.name
+        inv = _inventories(conn, hv.id) if hv.id in providers else {}
+        vcpu, mem, disk = (inv.get(k, {}) for k in
+                           ('VCPU', 'MEMORY_MB', 'DISK_GB'))
+        host = {
+            'name': name, 'uuid': hv.id,
+            'vcpus': int(vcpu.get('total', hv.vcpus or 0)),
+            'memory_mb': int(mem.get('total', hv.memory_size or 0)),
+            'disk_gb': int(disk.get('total', hv.local_disk_size or 0)),
+            'vcpu_reserved': int(vcpu.get('reserved', 0)),
+            'memory_mb_reserved': int(mem.get('reserved', 0)),
+            'disk_gb_reserved': int(disk.get('reserved', 0)),
+            'vcpu_ratio': float(vcpu.get('allocation_ratio', 1.0)),
+            'memory_ratio': float(mem.get('allocation_ratio', 1.0)),
+            'disk_ratio': float(disk.get('allocation_ratio', 1.0)),
+            'state': hv.state or 'up', 'status': hv.status or 'enabled'}
+        if service.get('disabled_reason'):
+            host['disabled_reason'] = service['disabled_reason']
+        hosts.append(host)
+    return sorted(hosts, key=lambda h: h['name'])
+
+
+def _instances(conn, host_names):
+    out = []
+    for s in conn.compute.servers(details=True, all_projects=True):
+        host = s.compute_host
+        if host not in host_names:
+            LOG.info('Server %s is on %r, not a captured host; skipped',
+                     s.id, host)
+            continue
+        flavor = s.flavor
+        out.append({
+            'uuid': s.id, 'name': s.name or s.id, 'host': host,
+            'vcpus': int(flavor.vcpus or 0), 'memory_mb': int(flavor.ram or 0),
+            'disk_gb': int((flavor.disk or 0) + (flavor.ephemeral or 0)),
+            'state': s.vm_state or 'active',
+            'metadata': {str(k): str(v) for k, v in
+                         (s.metadata or {}).items()},
+            'project_id': s.project_id or ''})
+    return sorted(out, key=lambda i: i['uuid'])
+
+
+def _series(datasource, resource, kind, metric, start, end, step):
+    try:
+        raw = datasource.statistic_series(
+            resource=resource, resource_type=kind, meter_name=metric,
+            start_time=start, end_time=end, granularity=step)
+    except Exception as exc:
+        LOG.warning('%s of %s not captured: %s', metric,
+                    getattr(resource, 'uuid', resource), exc)
+        return None
+    if not raw:
+        return None
+    n = int(round((end - start).total_seconds() / step))
+    values = [None] * n
+    for ts, value in raw.items():
+        t = ts if isinstance(ts, datetime.datetime) else \
+            datetime.datetime.fromisoformat(str(ts).replace('Z', '+00:00'))
+        if t.tzinfo is None:
+            t = t.replace(tzinfo=UTC)
+        k = int((t - start).total_seconds() // step)
+        if 0 <= k < n and value is not None:
+            values[k] = float(value)
+    return {'start': start.isoformat(), 'step': step, 'values': values}
+
+
+def capture(conn, datasource, window, now=None, step=300, progress=None):
+    """Return a snapshot document of the cloud behind ``conn``.
+
+    :param window: seconds of metric history to capture.
+    :param datasource: Watcher datasource backend, or None for no metrics.
+    """
+    progress = progress or (lambda message: None)
+    now = (now or datetime.datetime.now(UTC)).replace(microsecond=0)
+    now = now - datetime.timedelta(seconds=now.timestamp() % step)
+    try:
+        hosts = _hosts(conn)
+        instances = _instances(conn, {h['name'] for h in hosts})
+    except exception.HeatwatcherException:
+        raise
+    except Exception as exc:
+        raise CaptureError(reason=str(exc))
+    progress('%d hosts, %d instances' % (len(hosts), len(instances)))
+    metrics = {}
+    start = now - datetime.timedelta(seconds=window)
+    if datasource is not None:
+        for metric in INSTANCE_METRICS:
+            for inst in instances:
+                s = _series(datasource, types.SimpleNamespace(
+                    uuid=inst['uuid']), 'instance', metric, start, now, step)
+                if s:
+                    metrics.setdefault(metric, {})[inst['uuid']] = s
+        for metric in HOST_METRICS:
+            if datasource.METRIC_MAP.get(metric) is None:
+                continue
+            for h in hosts:
+                s = _series(datasource, types.SimpleNamespace(
+                    uuid=h['uuid'], hostname=h['name']), 'compute_node',
+                    metric, start, now, step)
+                if s:
+                    metrics.setdefault(metric, {})[h['name']] = s
+        progress('metrics: %s' % ', '.join('%s (%d)' % (m, len(v))
+                                           for m, v in metrics.items()))
+    return {'version': 1, 'captured_at': now.isoformat(), 'hosts': hosts,
+            'instances': instances, 'metrics': metrics}

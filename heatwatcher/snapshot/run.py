@@ -1,0 +1,160 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""Run a Watcher strategy on a snapshot, as the decision engine would.
+
+The strategy is loaded through Watcher's strategy loader (options from
+``watcher.conf`` and the snapshot's ``options``), its parameters are checked
+and completed with the strategy's schema exactly as Watcher's API does, and
+its solution is scheduled by the planner Watcher would use for it, without a
+database.
+"""
+
+import json
+import types
+
+import jsonschema
+import networkx as nx
+from oslo_config import cfg
+from watcher.common import context as watcher_context
+from watcher.common import utils
+from watcher.decision_engine.loading import default as loading
+from watcher import objects
+
+from heatwatcher import exception
+from heatwatcher.snapshot import convert
+
+CONF = cfg.CONF
+
+
+class PlanInputError(exception.HeatwatcherException):
+    """A command-line parameter or option is unusable."""
+
+    msg_fmt = '%(field)s: %(reason)s'
+
+
+def configure(config_file=None):
+    """Parse Watcher's configuration (``watcher.conf`` if given)."""
+    from watcher import conf  # noqa: registers Watcher's options
+    del conf
+    args = ['--config-file', config_file] if config_file else []
+    CONF(args, project='watcher', default_config_files=[])
+
+
+def parse_parameters(pairs):
+    """``['k=v', ...]`` -> dict; values JSON-decoded when possible."""
+    out = {}
+    for pair in pairs or []:
+        key, sep, raw = pair.partition('=')
+        if not sep or not key:
+            raise PlanInputError(field='-p %s' % pair,
+                                 reason='expected key=value')
+        try:
+            out[key] = json.loads(raw)
+        except ValueError:
+            out[key] = raw
+    return out
+
+
+def load_strategy(name, options=None):
+    """Load strategy ``name`` with ``options`` overriding watcher.conf."""
+    loader = loading.DefaultStrategyLoader()
+    available = loader.list_available()
+    if name not in available:
+        raise PlanInputError(field='--strategy', reason='%r is not an '
+                             'installed strategy (%s)'
+                             % (name, ', '.join(sorted(available))))
+    group = loader.get_entry_name(name)
+    opts = available[name].get_config_opts()
+    if opts:
+        CONF.register_opts(opts, group=group)
+    known = {o.dest for o in opts}
+    for key, value in (options or {}).items():
+        if key not in known:
+            raise PlanInputError(field='options.%s.%s' % (name, key),
+                                 reason='not an option of %s' % name)
+        try:
+            CONF.set_override(key, value, group=group)
+        except (ValueError, TypeError) as exc:
+            raise PlanInputError(field='options.%s.%s' % (name, key),
+                                 reason=str(exc))
+    return loader.load(name)
+
+
+def validate_parameters(strategy, params):
+    """Check ``params`` and fill defaults, as Watcher's audit API does."""
+    params = dict(params)
+    try:
+        utils.StrictDefaultValidatingDraft4Validator(
+            strategy.get_schema()).validate(params)
+    except jsonschema.ValidationError as exc:
+        field = '.'.join(str(p) for p in exc.absolute_path) or 'parameters'
+        raise PlanInputError(field=field, reason=exc.message)
+    except Exception as exc:  # Watcher's AuditParameterNotAllowed
+        raise PlanInputError(field='parameters', reason=str(exc))
+    return params
+
+
+def schedule(strategy, solution):
+    """Order ``solution``'s actions as the strategy's planner would.
+
+    :returns: list of ``{action_type, input_parameters, parents}`` in a
+        valid execution order; ``parents`` are indices into the list.
+    """
+    planner = loading.DefaultPlannerLoader().load(strategy.planner)
+    if hasattr(planner, 'offline_schedule'):
+        return planner.offline_schedule(solution)
+    if not hasattr(planner, 'compute_action_graph'):
+        raise exception.HeatwatcherException(
+            'planner %r cannot be run offline' % strategy.planner)
+    objects.register_all()
+    ctx = watcher_context.make_context(is_admin=True)
+    plan = types.SimpleNamespace(id=0)
+    graph = planner.compute_action_graph(
+        planner.get_sorted_actions_by_weight(ctx, plan, solution))
+    position = {a.uuid: k for k, a in enumerate(graph.nodes())}
+    order = list(nx.lexicographical_topological_sort(
+        graph, key=lambda a: position[a.uuid]))
+    index = {a.uuid: k for k, a in enumerate(order)}
+    return [{'action_type': a.action_type,
+             'input_parameters': dict(a.input_parameters),
+             'parents': sorted(index[p] for p in a.parents)}
+            for a in order]
+
+
+def run(doc, strategy_name='heat_consolidation', params=None):
+    """Run ``strategy_name`` on snapshot ``doc``; return the plan document.
+
+    :raises: :class:`~heatwatcher.exception.HeatwatcherException` for bad
+        input (parameters, options, data the strategy rejects).
+    """
+    options = (doc.get('options') or {}).get(strategy_name, {})
+    strategy = load_strategy(strategy_name, options)
+    params = validate_parameters(strategy, params or {})
+    strategy._compute_model = convert.to_model(doc)
+    strategy._datasource_backend = convert.to_datasource(doc)
+    strategy._metal_helper = convert.MetalHelper(doc)
+    strategy.input_parameters = utils.Struct(params)
+    solution = strategy.execute()
+    report = getattr(strategy, 'report', {}) or {}
+    return {
+        'goal': strategy.get_goal_name(),
+        'strategy': strategy_name,
+        'parameters': report.get('settings', params),
+        'actions': schedule(strategy, solution),
+        'efficacy_indicators': {i.name: i.value
+                                for i in solution.efficacy_indicators},
+        'global_efficacy': {g.name: g.value
+                            for g in solution.global_efficacy},
+        'hosts': report.get('hosts', []),
+        'solver': report.get('solver', {}),
+        'notes': report.get('notes', []),
+    }

@@ -1,0 +1,140 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""The heatwatcher command, run as a user runs it (a subprocess)."""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+import jsonschema
+
+from heatwatcher.snapshot import load
+from tests.unit.snapshot import helpers
+
+SCHEMA = os.path.join(os.path.dirname(load.SCHEMA_PATH),
+                      'plan-output-v1.schema.json')
+
+
+def heatwatcher(*args):
+    proc = subprocess.run(
+        [sys.executable, '-W', 'ignore', '-m', 'heatwatcher.cmd.main',
+         *args], capture_output=True, text=True, timeout=600,
+        env=dict(os.environ, PYTHONWARNINGS='ignore'))
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+class TestPlanCommand(unittest.TestCase):
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(self.tmp.cleanup)
+
+    def write(self, doc, name='snap.json'):
+        path = os.path.join(self.tmp.name, name)
+        with open(path, 'w') as f:
+            f.write(doc if isinstance(doc, str) else json.dumps(doc))
+        return path
+
+    def test_bad_input_exit_2_with_one_line_reason(self):
+        doc = helpers.small_snapshot()
+        doc['hosts'][0]['vcpus'] = -4
+        code, out, err = heatwatcher('plan', self.write(doc))
+        self.assertEqual(2, code)
+        self.assertEqual('', out)
+        self.assertEqual(1, len(err.strip().splitlines()), err)
+        self.assertIn('hosts[0] (compute-1).vcpus: -4 is less than the '
+                      'minimum of 0', err)
+        code, _, err = heatwatcher('plan', self.write('', 'empty.json'))
+        self.assertEqual((2, True), (code, 'the file is empty' in err))
+
+    def test_plan_json_follows_the_schema_and_planner_order(self):
+        code, out, err = heatwatcher('plan', self.write(
+            helpers.small_snapshot()), '--format', 'json', '-q')
+        self.assertEqual(0, code, err)
+        doc = json.loads(out)
+        with open(SCHEMA) as f:
+            jsonschema.validate(doc, json.load(f))
+        self.assertEqual(('heat_reuse', 'heat_consolidation'),
+                         (doc['goal'], doc['strategy']))
+        self.assertEqual(['compute-1', 'compute-2'],
+                         doc['parameters']['loop_hosts'])
+        types = [a['action_type'] for a in doc['actions']]
+        self.assertEqual(2, types.count('migrate'))
+        self.assertEqual(2, types.count('change_nova_service_state'))
+        # Watcher's weight planner: service changes first, then migrations,
+        # each waiting for the ones before
+        for k, a in enumerate(doc['actions']):
+            self.assertTrue(all(p < k for p in a['parents']))
+        self.assertEqual(2, doc['efficacy_indicators'][
+            'hosts_reaching_target_count'])
+        hosts = {h['name']: h for h in doc['hosts']}
+        self.assertEqual('disabled', hosts['compute-3']['state_after'])
+        self.assertEqual(11, len(hosts['compute-1']['power_model'][
+            'watts_at_load']))
+        self.assertTrue(any(n.startswith('solver: improved')
+                            for n in doc['notes']))
+
+    def test_parameters_are_json_decoded_and_validated(self):
+        path = self.write(helpers.small_snapshot())
+        code, out, err = heatwatcher('plan', path, '--format', 'json', '-q',
+                                     '-p', 'headroom=0.9',
+                                     '-p', 'idle_host_action="none"')
+        self.assertEqual(0, code, err)
+        doc = json.loads(out)
+        self.assertEqual([], doc['actions'])  # empty plan is a success
+        self.assertEqual((0.9, 'none'), (doc['parameters']['headroom'],
+                                         doc['parameters'][
+                                             'idle_host_action']))
+        code, _, err = heatwatcher('plan', path, '-p', 'headroom=5')
+        self.assertEqual(2, code)
+        self.assertIn('headroom: 5 is greater than the maximum of 0.9', err)
+        code, _, err = heatwatcher('plan', path, '-p', 'loop_hosts=["x*"]')
+        self.assertEqual(2, code)
+        self.assertIn("loop_hosts: 'x*' matches no enabled compute node",
+                      err)
+        code, _, err = heatwatcher('plan', path, '--strategy', 'nope')
+        self.assertEqual(2, code)
+        self.assertIn("'nope' is not an installed strategy", err)
+
+    def test_table_output(self):
+        code, out, err = heatwatcher('plan', self.write(
+            helpers.small_snapshot()), '-q')
+        self.assertEqual(0, code, err)
+        for text in ('heat W before', 'Actions (4, in execution order)',
+                     'hosts_reaching_target_ratio', '100.0 %',
+                     'change_nova_service_state'):
+            self.assertIn(text, out)
+
+
+class TestDemo(unittest.TestCase):
+
+    def test_demo_is_deterministic_valid_and_plots(self):
+        with tempfile.TemporaryDirectory() as d:
+            runs = []
+            for k in range(2):
+                png = os.path.join(d, 'demo%d.png' % k)
+                code, out, err = heatwatcher('demo', '--format', 'json', '-q',
+                                             '--plot', png)
+                self.assertEqual(0, code, err)
+                self.assertGreater(os.path.getsize(png), 10000)
+                doc = json.loads(out)
+                doc.pop('solver')
+                runs.append(doc)
+        self.assertEqual(runs[0], runs[1])
+        with open(SCHEMA) as f:
+            jsonschema.validate(runs[0], json.load(f))
+        ind = runs[0]['efficacy_indicators']
+        self.assertEqual(12, ind['loop_hosts_count'])
+        self.assertGreater(ind['hosts_reaching_target_count'], 0)
