@@ -20,8 +20,11 @@ option that every strategy carries) for the sample configuration.
 
 def list_opts():
     """Return ``[(group name, [options])]`` for every heatwatcher group."""
+    from heatwatcher.planning import planner
     from heatwatcher.strategies import heat_consolidation
     return [
         ('watcher_strategies.heat_consolidation',
          heat_consolidation.HeatConsolidation.get_config_opts()),
+        ('watcher_planners.heat_sequenced',
+         planner.HeatSequencedPlanner.get_config_opts()),
     ]

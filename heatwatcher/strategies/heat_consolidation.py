@@ -39,6 +39,7 @@ from heatwatcher.optimize import solver
 from heatwatcher.planning import actions as actions_mod
 from heatwatcher.planning import efficacy
 from heatwatcher.planning import report as report_mod
+from heatwatcher.planning import sequence
 from heatwatcher.strategies import heat_consolidation_settings as settings
 from heatwatcher.telemetry import collect
 
@@ -53,6 +54,7 @@ class HeatConsolidation(base.BaseStrategy):
 
     def __init__(self, config, osc=None):
         super().__init__(config, osc)
+        self._planner = 'heat_sequenced'
         self._metal_helper = None
         self.indicators = None
         self.report = {}
@@ -138,6 +140,22 @@ class HeatConsolidation(base.BaseStrategy):
         plan = actions_mod.plan(snap, problem, result.assign,
                                 info.migration_type, s.idle_host_action,
                                 self.REASON_FOR_DISABLE, baremetal)
+        try:
+            order = sequence.sequence(
+                [{'action_type': a.action_type, 'input_parameters': dict(
+                    a.input_parameters, resource_id=a.resource_id)}
+                 for a in plan], *sequence.inputs_from_snapshot(snap))
+            notes.append('sequencing: %d migration waves, %d temporary '
+                         'hops' % (order.waves, order.temporary_hops))
+        except sequence.SequencingError as exc:
+            LOG.warning('heat_consolidation: %s; no migration is planned',
+                        exc)
+            notes.append('%s; no migration is planned' % exc)
+            result.assign = problem.current.copy()
+            result.status = 'not_sequenced'
+            plan = actions_mod.plan(snap, problem, result.assign,
+                                    info.migration_type, s.idle_host_action,
+                                    self.REASON_FOR_DISABLE, baremetal)
         self._emit(plan)
         self.indicators = efficacy.indicators(problem, result.assign,
                                               s.idle_host_action)

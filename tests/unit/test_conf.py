@@ -32,11 +32,17 @@ class TestSampleConfig(unittest.TestCase):
         sample = out.getvalue()
         self.assertIn('[watcher_strategies.heat_consolidation]', sample)
         self.assertNotIn('No description provided', sample)
-        for opt in heat_consolidation.HeatConsolidation.get_config_opts():
-            self.assertRegex(sample, r'(?m)^#%s =' % re.escape(opt.dest))
-            self.assertIn(opt.help.split()[0], sample)
+        self.assertIn('[watcher_planners.heat_sequenced]', sample)
+        for group, options in opts.list_opts():
+            for opt in options:
+                self.assertRegex(sample, r'(?m)^#%s =' % re.escape(opt.dest))
+                self.assertIn(opt.help.split()[0], sample)
 
     def test_list_opts_groups(self):
         groups = dict(opts.list_opts())
-        self.assertEqual(['watcher_strategies.heat_consolidation'],
-                         list(groups))
+        self.assertEqual(['watcher_strategies.heat_consolidation',
+                          'watcher_planners.heat_sequenced'], list(groups))
+        self.assertEqual(
+            [o.dest for o in
+             heat_consolidation.HeatConsolidation.get_config_opts()],
+            [o.dest for o in groups['watcher_strategies.heat_consolidation']])
