@@ -46,6 +46,14 @@ class InvalidClusterData(HeatwatcherException):
     msg_fmt = 'Invalid data for %(item)s, field %(field)s: %(reason)s'
 
 
+class TelemetryUnavailable(HeatwatcherException):
+    """No usable metric at all: planning would rest on assumptions only."""
+
+    msg_fmt = ('%(metric)s is missing for all %(count)d instances over the '
+               'last %(period)d s (%(detail)s); check [watcher_datasources] '
+               'and the datasource; no plan is made on assumed load')
+
+
 class BaremetalNodeNotFound(HeatwatcherException):
     """Power actions were requested but no bare metal node matches hosts."""
 

@@ -18,7 +18,9 @@ Pure: plain records in, arrays out. Rules applied here:
 * instances move only if not excluded and ``active`` (live migration) or
   ``stopped`` with cold migration allowed; the others keep their host and
   still use its capacity;
-* an instance without CPU data follows ``missing_metric_policy``.
+* an instance without CPU data follows ``missing_metric_policy``; when no
+  instance has any, the build fails (:class:`TelemetryUnavailable`) rather
+  than plan on assumed load.
 """
 
 import dataclasses
@@ -96,6 +98,11 @@ def build(snapshot, settings, models, loop, targets):
     if policy == 'skip_instance':
         movable &= ~missing
     notes = []
+    if len(insts) and missing.all():
+        raise exception.TelemetryUnavailable(
+            metric='instance_cpu_usage', count=len(insts),
+            period=settings.period,
+            detail='; '.join(snapshot.notes[:3]) or 'no data returned')
     if missing.any():
         notes.append('%d instance(s) without instance_cpu_usage over the '
                      'last %d s: %s (%s)'

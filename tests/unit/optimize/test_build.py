@@ -86,6 +86,12 @@ class TestBuild(unittest.TestCase):
                          missing_metric_policy='skip_instance')
         self.assertEqual([False, True], list(p.movable))
 
+    def test_all_metrics_missing_fails_instead_of_guessing(self):
+        insts = [inst('a', cpu=None), inst('b', cpu=None)]
+        with self.assertRaisesRegex(exception.TelemetryUnavailable,
+                                    'missing for all 2 instances'):
+            build_one([host()], insts)
+
     def test_only_active_or_allowed_stopped_instances_move(self):
         insts = [inst('a'), inst('b', state='stopped'),
                  inst('c', state='error'), inst('d', excluded=True)]

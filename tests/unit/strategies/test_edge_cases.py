@@ -1,0 +1,111 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""Hostile clusters and telemetry through the real strategy."""
+
+from unittest import mock
+
+from watcher.common import utils
+
+from heatwatcher import exception
+from heatwatcher.strategies import heat_consolidation
+from heatwatcher.strategies import heat_consolidation_settings as hs
+from tests.unit.strategies import test_heat_consolidation as base_tests
+from tests.unit.telemetry import test_collect
+
+
+class TestEdgeCases(base_tests.TestCase):
+
+    def run_on(self, model, ds, **params):
+        values = {o.dest: o.default for o in hs.config_opts()}
+        values['datasources'] = None
+        strategy = heat_consolidation.HeatConsolidation(
+            config=utils.Struct(values))
+        strategy._compute_model = model
+        strategy._datasource_backend = ds
+        strategy.input_parameters = utils.Struct(
+            dict({'target_heat_rate': 150.0, 'solver_time_limit': 10},
+                 **params))
+        solution = strategy.execute()
+        return strategy, solution
+
+    def cpu(self, uuids, value=50):
+        return test_collect.datasource({u: [value] * 12 for u in uuids})
+
+    def test_no_hosts(self):
+        s, sol = self.run_on(test_collect.model([]), self.cpu([]))
+        self.assertEqual([], sol.actions)
+        self.assertEqual(0, s.indicators['loop_hosts_count'])
+
+    def test_all_hosts_disabled_or_down(self):
+        m = test_collect.model([('a', 'up', 'disabled', ['i1']),
+                                ('b', 'down', 'enabled', ['i2'])])
+        s, sol = self.run_on(m, self.cpu(['i1', 'i2']))
+        self.assertEqual([], sol.actions)
+        for note in ('host a not considered: state up, status disabled',
+                     'host b not considered: state down, status enabled'):
+            self.assertIn(note, s.report['notes'])
+
+    def test_one_host_and_no_instances(self):
+        s, sol = self.run_on(test_collect.model([('a', 'up', 'enabled',
+                                                  ['i1'])]),
+                             self.cpu(['i1']))
+        self.assertEqual([], sol.actions)
+        s, sol = self.run_on(test_collect.model([('a', 'up', 'enabled', []),
+                                                 ('b', 'up', 'enabled', [])]),
+                             self.cpu([]))
+        # empty enabled hosts are released
+        self.assertEqual(['change_nova_service_state'] * 2,
+                         [a['action_type'] for a in sol.actions])
+
+    def test_instance_bigger_than_any_host_stays(self):
+        m = test_collect.model([('a', 'up', 'enabled', ['i1']),
+                                ('b', 'up', 'enabled', ['i2'])])
+        big = m.get_instance_by_uuid('i1')
+        big.vcpus = 64  # hosts have 16
+        s, sol = self.run_on(m, self.cpu(['i1', 'i2']))
+        moved = [a['input_parameters']['resource_id'] for a in sol.actions
+                 if a['action_type'] == 'migrate']
+        self.assertNotIn('i1', moved)
+
+    def test_host_down_in_the_middle_of_the_model(self):
+        m = test_collect.model([('a', 'up', 'enabled', ['i1']),
+                                ('b', 'down', 'enabled', ['i2']),
+                                ('c', 'up', 'enabled', ['i3'])])
+        s, sol = self.run_on(m, self.cpu(['i1', 'i2', 'i3']))
+        for a in sol.actions:
+            p = a['input_parameters']
+            self.assertNotIn('b', (p.get('source_node'),
+                                   p.get('destination_node'),
+                                   p.get('resource_name')))
+            self.assertNotEqual('i2', p['resource_id'])
+
+    def test_all_telemetry_missing_fails_the_audit_clearly(self):
+        m = test_collect.model([('a', 'up', 'enabled', ['i1']),
+                                ('b', 'up', 'enabled', ['i2'])])
+        ds = mock.Mock()
+        ds.get_instance_cpu_usage.side_effect = RuntimeError('gnocchi down')
+        with self.assertRaisesRegex(exception.TelemetryUnavailable,
+                                    'missing for all 2 instances.*gnocchi '
+                                    'down'):
+            self.run_on(m, ds)
+
+    def test_garbage_telemetry_is_clamped_and_noted(self):
+        m = test_collect.model([('a', 'up', 'enabled', ['i1']),
+                                ('b', 'up', 'enabled', ['i2'])])
+        ds = mock.Mock()
+        ds.get_instance_cpu_usage.side_effect = [-20.0, float('nan')]
+        s, sol = self.run_on(m, ds)
+        notes = ' | '.join(s.report['notes'])
+        self.assertIn('instance i1: instance_cpu_usage -20.0 % clamped',
+                      notes)
+        self.assertIn('instance i2: instance_cpu_usage is nan', notes)
+        self.assertEqual(['i2'], s.report['missing_instance_cpu_usage'])
