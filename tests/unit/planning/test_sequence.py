@@ -61,8 +61,8 @@ class TestSequence(unittest.TestCase):
         self.assertEqual(3, len(legs))
         self.assertIn(('x', 'a', 'c'), legs)
         self.assertIn(('x', 'c', 'b'), legs)
-        self.assertLess(legs.index(('x', 'a', 'c')), legs.index(('x', 'c',
-                                                                  'b')))
+        self.assertLess(legs.index(('x', 'a', 'c')),
+                        legs.index(('x', 'c', 'b')))
 
     def test_swap_without_room_anywhere_is_an_error(self):
         usage = {'a': [8, 0, 0], 'b': [8, 0, 0]}
