@@ -257,13 +257,17 @@ def inputs_from_snapshot(snapshot):
     return capacity, usage, demand
 
 
-def check_steps(actions, parents, capacity, usage, demand):
-    """Replay a sequence wave by wave and return the worst overload.
+def check_steps(actions, parents, capacity, usage, demand, count=None):
+    """Replay a sequence step by step, as the applier runs it.
 
-    Executes, repeatedly, every action whose parents are done (as the
-    applier does), counting an in-flight migration on both its hosts.
+    Each step runs every action whose parents are done, counting an
+    in-flight migration on both its hosts.
 
-    :returns: ``(max overload over all steps and hosts (>= 0), steps)``
+    :param count: ``{hostname: instances before the plan}``; when given,
+        disabling or powering off a host that still holds an instance at
+        that step is reported.
+    :returns: ``(max overload over all steps and hosts (>= 0), steps,
+        [descriptions of releases of non-empty hosts])``
     """
     hosts = sorted(set(capacity) | set(usage))
     index = {h: k for k, h in enumerate(hosts)}
@@ -271,7 +275,8 @@ def check_steps(actions, parents, capacity, usage, demand):
     use = np.array([np.asarray(usage.get(h, np.zeros(3)), float)
                     for h in hosts])
     cap = np.maximum(cap, use)
-    done, worst, steps = set(), 0.0, 0
+    count = dict(count or {})
+    done, worst, steps, bad = set(), 0.0, 0, []
     while len(done) < len(actions):
         ready = [k for k in range(len(actions)) if k not in done
                  and all(p in done for p in parents[k])]
@@ -286,12 +291,25 @@ def check_steps(actions, parents, capacity, usage, demand):
                     p['resource_id']]
         worst = max(worst, float(np.max(flying - cap)))
         for k in ready:
+            p = actions[k]['input_parameters']
+            if (actions[k]['action_type'] != 'migrate'
+                    and p.get('state') in ('off', 'disabled')
+                    and count.get(p.get('resource_name'), 0) > 0):
+                bad.append('step %d: %s %s of %s, which holds %d instances'
+                           % (steps, actions[k]['action_type'],
+                              p['state'], p['resource_name'],
+                              count[p['resource_name']]))
+        for k in ready:
             a = actions[k]
             if a['action_type'] == 'migrate':
                 p = a['input_parameters']
                 d = np.asarray(demand[p['resource_id']], float)
                 use[index[p['source_node']]] -= d
                 use[index[p['destination_node']]] += d
+                if count:
+                    count[p['source_node']] -= 1
+                    count[p['destination_node']] = count.get(
+                        p['destination_node'], 0) + 1
             done.add(k)
         steps += 1
-    return max(worst, 0.0), steps
+    return max(worst, 0.0), steps, bad

@@ -41,9 +41,9 @@ class TestSequence(unittest.TestCase):
     def run_seq(self, actions, usage, demand, capacity=None, limits=None):
         capacity = capacity or {h: CAP for h in usage}
         res = sequence.sequence(actions, capacity, usage, demand, limits)
-        worst, _ = sequence.check_steps(res.actions, res.parents, capacity,
-                                        usage, demand)
-        self.assertEqual(0.0, worst)
+        worst, _, bad = sequence.check_steps(res.actions, res.parents,
+                                             capacity, usage, demand)
+        self.assertEqual((0.0, []), (worst, bad))
         for k, ps in enumerate(res.parents):
             self.assertTrue(all(p < k for p in ps))
         return res
@@ -121,9 +121,18 @@ class TestSequence(unittest.TestCase):
         usage = {'a': [8, 0, 0], 'b': [8, 0, 0]}
         demand = {'x': [4, 0, 0], 'y': [4, 0, 0]}
         acts = [mig('x', 'a', 'b'), mig('y', 'b', 'a')]
-        worst, steps = sequence.check_steps(
+        worst, steps, _ = sequence.check_steps(
             acts, [[], []], {h: CAP for h in usage}, usage, demand)
         self.assertEqual((4.0, 1), (worst, steps))
+
+    def test_release_of_a_busy_host_is_detected_by_the_replay(self):
+        usage = {'a': [4, 0, 0], 'b': [0, 0, 0]}
+        acts = [power('a', 'off'), mig('x', 'a', 'b')]
+        _, _, bad = sequence.check_steps(
+            acts, [[], [0]], {h: CAP for h in usage}, usage,
+            {'x': [4, 0, 0]}, count={'a': 1, 'b': 0})
+        self.assertEqual(['step 0: change_node_power_state off of a, which '
+                          'holds 1 instances'], bad)
 
     def test_unknown_host_is_an_error(self):
         with self.assertRaisesRegex(sequence.SequencingError,
