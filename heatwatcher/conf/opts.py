@@ -20,6 +20,7 @@ option that every strategy carries) for the sample configuration.
 
 def list_opts():
     """Return ``[(group name, [options])]`` for every heatwatcher group."""
+    from heatwatcher.applier import guarded
     from heatwatcher.planning import planner
     from heatwatcher.strategies import heat_consolidation
     return [
@@ -27,4 +28,6 @@ def list_opts():
          heat_consolidation.HeatConsolidation.get_config_opts()),
         ('watcher_planners.heat_sequenced',
          planner.HeatSequencedPlanner.get_config_opts()),
+        ('watcher_workflow_engines.heat_guarded',
+         guarded.GuardedWorkFlowEngine.get_config_opts()),
     ]

@@ -41,7 +41,9 @@ class TestSampleConfig(unittest.TestCase):
     def test_list_opts_groups(self):
         groups = dict(opts.list_opts())
         self.assertEqual(['watcher_strategies.heat_consolidation',
-                          'watcher_planners.heat_sequenced'], list(groups))
+                          'watcher_planners.heat_sequenced',
+                          'watcher_workflow_engines.heat_guarded'],
+                         list(groups))
         self.assertEqual(
             [o.dest for o in
              heat_consolidation.HeatConsolidation.get_config_opts()],
