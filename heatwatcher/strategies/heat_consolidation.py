@@ -27,6 +27,8 @@ current one on the objective; otherwise the plan holds only the release of
 hosts that are already empty.
 """
 
+import time
+
 import numpy as np
 from oslo_log import log
 from watcher.common.metal_helper import factory as metal_helper_factory
@@ -140,11 +142,16 @@ class HeatConsolidation(base.BaseStrategy):
         plan = actions_mod.plan(snap, problem, result.assign,
                                 info.migration_type, s.idle_host_action,
                                 self.REASON_FOR_DISABLE, baremetal)
+        seq = {'waves': 0, 'temporary_hops': 0, 'seconds': 0.0}
+        t0 = time.monotonic()
         try:
             order = sequence.sequence(
                 [{'action_type': a.action_type, 'input_parameters': dict(
                     a.input_parameters, resource_id=a.resource_id)}
                  for a in plan], *sequence.inputs_from_snapshot(snap))
+            seq = {'waves': order.waves,
+                   'temporary_hops': order.temporary_hops,
+                   'seconds': time.monotonic() - t0}
             notes.append('sequencing: %d migration waves, %d temporary '
                          'hops' % (order.waves, order.temporary_hops))
         except sequence.SequencingError as exc:
@@ -171,7 +178,8 @@ class HeatConsolidation(base.BaseStrategy):
                        'bound_method': result.bound.method,
                        'greedy_seconds': result.stats.get('greedy_seconds'),
                        'bound_seconds': result.stats.get('bound_seconds'),
-                       'cells': result.stats.get('cells')},
+                       'cells': result.stats.get('cells'),
+                       'sequencing': seq},
             'summary': self._summary(result, info, snap, s)}
         LOG.info('heat_consolidation indicators: %s', self.indicators)
 

@@ -107,6 +107,9 @@ def bench_size(n, seed, time_limit, with_vwc):
         'greedy_seconds': round(solver['greedy_seconds'], 2),
         'bound_seconds': round(solver['bound_seconds'], 2),
         'cells': solver['cells'],
+        'sequencing_waves': solver['sequencing']['waves'],
+        'sequencing_seconds': round(solver['sequencing']['seconds'], 2),
+        'temporary_hops': solver['sequencing']['temporary_hops'],
     }
     if with_vwc:
         model = synthetic.to_model(cluster)
@@ -135,23 +138,26 @@ def markdown(result):
         'problem, aggregated over host classes), active hosts, active hosts '
         'below target, migrations, wall time of the whole strategy run. '
         '"over cap." counts hosts whose vCPU/RAM/disk allocation or CPU use '
-        'exceeds capacity after the plan.', '',
+        'exceeds capacity after the plan. "waves (s)": migration waves of '
+        'the heat_sequenced order (default limits: 8 at once, 1 per '
+        'source, 2 per destination) and the time to compute it.', '',
         '| hosts | inst. | loop | strategy | reaching | bound | ratio | '
-        'active | below | migr. | over cap. | s |',
-        '|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|']
+        'active | below | migr. | over cap. | s | waves (s) |',
+        '|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|']
     for r in result['rows']:
         h = r['heat_consolidation']
         lines.append('| %d | %d | %d | heat_consolidation | %d | %d | %.1f %% '
-                     '| %d | %d | %d | %d | %.1f |' % (
+                     '| %d | %d | %d | %d | %.1f | %d (%.2f) |' % (
                          r['hosts'], r['instances'], r['loop_hosts'],
                          h['reaching_target'], h['upper_bound'],
                          100 * h['ratio_to_bound'], h['active_hosts'],
                          h['active_below_target'], h['migrations'],
-                         h['over_capacity_hosts'], h['seconds']))
+                         h['over_capacity_hosts'], h['seconds'],
+                         h['sequencing_waves'], h['sequencing_seconds']))
         v = r.get('vm_workload_consolidation')
         if v:
             lines.append('| | | | vm_workload_consolidation | %d | | | %d | '
-                         '%d | %d | %d | %.1f |' % (
+                         '%d | %d | %d | %.1f | |' % (
                              v['reaching_target'], v['active_hosts'],
                              v['active_below_target'], v['migrations'],
                              v['over_capacity_hosts'], v['seconds']))
