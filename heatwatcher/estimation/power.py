@@ -11,77 +11,142 @@
 # under the License.
 """Host power models: how much heat a host gives off at a given load.
 
-A host's heat rate is its electrical power. The estimator interface is
-:class:`PowerModels`: per host an idle power and a dynamic slope in W per
-core in use, plus the source of the figures, so that fitted or non-linear
-models can replace the configured linear one without touching the
-optimiser.
+A host's heat rate is its electrical power, given by an 11-point curve
+(W at 0, 10, ..., 100 % CPU, monotone non-decreasing). Each host's curve
+comes from the first source that has one, in this order (the fallback
+chain):
+
+1. ``fitted``: fitted from the host's own ``host_power`` and
+   ``host_cpu_usage`` history (:mod:`heatwatcher.estimation.fit`);
+2. ``profile``: ``host_power_profiles`` (idle/max, or an 11-point curve);
+3. ``hardware``: the mean fitted curve of hosts with the same hardware
+   (same vCPUs and memory);
+4. ``default``: ``default_idle_power`` / ``default_max_power``.
 """
 
 import dataclasses
 
 import numpy as np
 
+from heatwatcher.estimation import fit
+
+SOURCE_FITTED = 'fitted'
 SOURCE_PROFILE = 'profile'
+SOURCE_HARDWARE = 'hardware'
 SOURCE_DEFAULT = 'default'
 
 
 @dataclasses.dataclass
 class PowerModels:
-    """Linear power models of ``H`` hosts.
+    """Power curves of ``H`` hosts.
 
-    :ivar idle: ``(H,)`` power at 0 % CPU (W).
-    :ivar peak: ``(H,)`` power at 100 % CPU (W).
+    :ivar curves: ``(H, 11)`` W at 0, 10, ..., 100 % CPU.
     :ivar cores: ``(H,)`` physical cores (100 % CPU = all busy).
-    :ivar source: ``H`` strings, where each model came from.
+    :ivar source: ``H`` strings, where each curve came from.
+    :ivar stats: ``H`` dicts with ``samples``, ``r2``, ``mape`` of the fit
+        (None values when not fitted) and ``reason`` for the fallback.
     """
 
-    idle: np.ndarray
-    peak: np.ndarray
+    curves: np.ndarray
     cores: np.ndarray
     source: list
+    stats: list = None
 
     @property
-    def slope(self):
-        """``(H,)`` dynamic power per core in use (W/core)."""
-        return (self.peak - self.idle) / np.maximum(self.cores, 1.0)
+    def idle(self):
+        return self.curves[:, 0]
+
+    @property
+    def peak(self):
+        return self.curves[:, -1]
 
     def heat_rate(self, load):
         """``(H,)`` heat rate (W) at ``load`` ``(H,)`` cores in use."""
         util = np.clip(load / np.maximum(self.cores, 1.0), 0.0, 1.0)
-        return self.idle + (self.peak - self.idle) * util
+        return np.array([np.interp(u, fit.GRID, c)
+                         for u, c in zip(util, self.curves)])
 
-    def instance_heat(self, load, host):
-        """Heat (W) of instances using ``load`` cores on hosts ``host``.
+    def instance_heat(self, loads, host_load, h):
+        """Heat (W) of the instances on host ``h``, by CPU-time share.
 
-        An instance's share is the host's dynamic power times its share of
-        the host's cores: ``(peak - idle) x load / cores``. Idle power stays
-        with the host.
+        The host's dynamic power at ``host_load`` cores (its power minus
+        idle power) is shared in proportion to each instance's cores in use,
+        as Kepler attributes it; idle power stays with the host, so the
+        shares sum to the dynamic power.
+
+        :param loads: ``(n,)`` cores used by the host's instances.
         """
-        return self.slope[host] * load
+        loads = np.asarray(loads, dtype=float)
+        total = max(float(host_load), 1e-12)
+        util = min(total / max(self.cores[h], 1.0), 1.0)
+        dynamic = np.interp(util, fit.GRID, self.curves[h]) - self.idle[h]
+        return dynamic * loads / total
 
     def watts_at_load(self, h):
         """Predicted power of host ``h`` at 0, 10, ..., 100 % CPU (W)."""
-        return [float(self.idle[h] + (self.peak[h] - self.idle[h]) * u)
-                for u in np.linspace(0.0, 1.0, 11)]
+        return [float(w) for w in self.curves[h]]
+
+    def fit_stats(self, h):
+        return (self.stats or [{}] * len(self.source))[h]
+
+
+def _profile_curve(value):
+    value = np.asarray(value, dtype=float)
+    if value.shape == (2,):
+        return fit.linear_curve(value[0], value[1])
+    return value
+
+
+def estimate(hosts, profiles, default_idle, default_peak, matcher,
+             fits=None):
+    """Power models of ``hosts`` through the fallback chain.
+
+    :param hosts: records with ``name``, ``vcpus``, ``memory_mb``.
+    :param profiles: ``{hostname or pattern: (idle, max) or 11 watts}``.
+    :param matcher: ``matcher(profiles, hostname)`` -> key or None.
+    :param fits: ``{hostname: fit.Fit}`` (hosts absent were not fitted).
+    :returns: :class:`PowerModels`
+    """
+    fits = fits or {}
+    n = len(hosts)
+    curves = np.zeros((n, 11))
+    source, stats = [None] * n, [None] * n
+    by_hw = {}
+    for k, h in enumerate(hosts):
+        f = fits.get(h.name)
+        if f is not None and f.curve is not None:
+            curves[k], source[k] = f.curve, SOURCE_FITTED
+            stats[k] = {'samples': f.samples, 'r2': round(f.r2, 4),
+                        'mape': round(f.mape, 3), 'reason': None}
+            by_hw.setdefault((h.vcpus, h.memory_mb), []).append(f.curve)
+    for k, h in enumerate(hosts):
+        if source[k]:
+            continue
+        f = fits.get(h.name)
+        why = f.reason if f is not None else 'no host_power history'
+        stats[k] = {'samples': f.samples if f is not None else 0,
+                    'r2': None, 'mape': None, 'reason': why}
+        key = matcher(profiles, h.name)
+        same = by_hw.get((h.vcpus, h.memory_mb))
+        if key is not None:
+            curves[k], source[k] = _profile_curve(profiles[key]), \
+                SOURCE_PROFILE
+        elif same:
+            curves[k] = np.maximum.accumulate(np.mean(same, axis=0))
+            source[k] = SOURCE_HARDWARE
+        else:
+            curves[k] = fit.linear_curve(default_idle, default_peak)
+            source[k] = SOURCE_DEFAULT
+    cores = np.array([h.vcpus for h in hosts], dtype=float)
+    return PowerModels(curves, cores, source, stats)
 
 
 def configured_models(hostnames, cores, profiles, default_idle,
                       default_peak, matcher):
-    """Linear models from ``host_power_profiles`` and the defaults.
-
-    :param hostnames: ``H`` hostnames.
-    :param cores: ``(H,)`` physical cores.
-    :param profiles: ``{hostname or pattern: (idle W, max W)}``.
-    :param matcher: ``matcher(profiles, hostname)`` -> key or None.
-    :returns: :class:`PowerModels`
-    """
-    idle = np.full(len(hostnames), float(default_idle))
-    peak = np.full(len(hostnames), float(default_peak))
-    source = [SOURCE_DEFAULT] * len(hostnames)
-    for h, name in enumerate(hostnames):
-        key = matcher(profiles, name)
-        if key is not None:
-            idle[h], peak[h] = profiles[key]
-            source[h] = SOURCE_PROFILE
-    return PowerModels(idle, peak, np.asarray(cores, dtype=float), source)
+    """Models from ``host_power_profiles`` and the defaults only."""
+    import types
+    hosts = [types.SimpleNamespace(name=n, vcpus=c, memory_mb=0)
+             for n, c in zip(hostnames, cores)]
+    models = estimate(hosts, profiles, default_idle, default_peak, matcher)
+    models.cores = np.asarray(cores, dtype=float)
+    return models

@@ -112,8 +112,8 @@ def build(snapshot, settings, models, loop, targets):
     prob = problem_mod.Problem(
         host_names=[h.name for h in hosts],
         capacity=capacity, load_cap=load_cap,
-        idle=np.asarray(models.idle, dtype=float),
-        slope=np.asarray(models.slope, dtype=float),
+        curve=np.asarray(models.curves, dtype=float).reshape(-1, 11),
+        cores=np.asarray(models.cores, dtype=float),
         loop=np.asarray(loop, dtype=bool),
         target=np.asarray(targets, dtype=float),
         demand=demand, load=load,

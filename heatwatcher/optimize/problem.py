@@ -14,13 +14,15 @@
 Notation used throughout :mod:`heatwatcher.optimize`:
 
 * ``H`` hosts, ``N`` instances, ``R = 3`` resources (vCPU, RAM MB, disk GB).
-* A host's heat rate (W) is its electrical power,
-  ``idle[h] + slope[h] * load_on_h``, where ``slope[h]`` is W per core of CPU
-  in use and ``load_on_h`` the cores in use on the host (never above
-  ``load_cap[h]``, so the linear model never passes the host's maximum).
+* A host's heat rate (W) is its electrical power, ``curve[h]`` interpolated
+  at its CPU utilisation ``min(load_on_h / cores[h], 1)``: ``curve[h]`` is
+  the power at 0, 10, ..., 100 % CPU (monotone non-decreasing; linear for
+  the configured idle/max model, fitted otherwise).
 * A loop host reaches its target when it hosts at least one instance and its
-  heat rate is at or above ``target[h]``; equivalently its load is at or
-  above ``need[h] = (target[h] - idle[h]) / slope[h]`` cores.
+  heat rate is at or above ``target[h]``. The curve is monotone, so this is
+  exactly ``load_on_h >= need[h]`` with ``need[h] = cores[h] *
+  curve[h]^-1(target[h])``: the optimiser works on load thresholds and is
+  exact for any curve, linear or not.
 """
 
 import dataclasses
@@ -30,6 +32,27 @@ import numpy as np
 from heatwatcher import exception
 
 RESOURCES = ('vcpus', 'memory_mb', 'disk_gb')
+GRID = np.linspace(0.0, 1.0, 11)
+
+
+def inverse_utilisation(curves, watts):
+    """Smallest utilisation in [0, 1] at which each curve reaches ``watts``.
+
+    :param curves: ``(H, 11)`` monotone power curves (W).
+    :param watts: ``(H,)`` power to reach (W).
+    :returns: ``(H,)``; 0 where idle power reaches it, ``inf`` where the
+        curve never does.
+    """
+    curves = np.atleast_2d(curves)
+    watts = np.atleast_1d(np.asarray(watts, dtype=float))
+    k = np.clip((curves < watts[:, None]).sum(axis=1), 1, 10)
+    rows = np.arange(len(watts))
+    lo, hi = curves[rows, k - 1], curves[rows, k]
+    with np.errstate(divide='ignore', invalid='ignore'):
+        frac = np.where(hi > lo, (watts - lo) / (hi - lo), 0.0)
+    util = GRID[k - 1] + np.clip(frac, 0.0, 1.0) * 0.1
+    util = np.where(watts <= curves[:, 0], 0.0, util)
+    return np.where(watts > curves[:, -1] + 1e-9, np.inf, util)
 
 
 @dataclasses.dataclass
@@ -41,8 +64,8 @@ class Problem:
         (total - reserved) x allocation ratio x (1 - headroom).
     :ivar load_cap: ``(H,)`` cores of CPU the host may run (its physical cores
         x (1 - headroom)).
-    :ivar idle: ``(H,)`` idle power (W).
-    :ivar slope: ``(H,)`` dynamic power per core in use (W/core).
+    :ivar curve: ``(H, 11)`` power (W) at 0, 10, ..., 100 % CPU.
+    :ivar cores: ``(H,)`` physical cores (100 % CPU = all busy).
     :ivar loop: ``(H,)`` bool, host is attached to the heat-reuse loop.
     :ivar target: ``(H,)`` target minimum heat rate (W); ignored off loop.
     :ivar demand: ``(N, 3)`` allocation of each instance (vCPU, MB, GB).
@@ -55,8 +78,8 @@ class Problem:
     host_names: list
     capacity: np.ndarray
     load_cap: np.ndarray
-    idle: np.ndarray
-    slope: np.ndarray
+    curve: np.ndarray
+    cores: np.ndarray
     loop: np.ndarray
     target: np.ndarray
     demand: np.ndarray
@@ -74,20 +97,33 @@ class Problem:
         return self.demand.shape[0]
 
     @property
+    def idle(self):
+        """``(H,)`` power at 0 % CPU (W)."""
+        return self.curve[:, 0]
+
+    @property
     def need(self):
         """``(H,)`` cores of load each loop host needs to reach its target.
 
         0 where idle power alone reaches it, ``inf`` where the host cannot
-        reach it at all (a flat power curve below target, or a target above
-        what the host draws at its load cap).
+        reach it at all (a target above its curve, or above what it draws
+        at its load cap).
         """
-        with np.errstate(divide='ignore', invalid='ignore'):
-            need = (self.target - self.idle) / self.slope
-        need = np.where(self.target <= self.idle, 0.0, need)
-        need = np.where((self.slope <= 0) & (self.target > self.idle),
-                        np.inf, need)
+        if self.n_hosts == 0:
+            return np.zeros(0)
+        need = self.cores * inverse_utilisation(self.curve, self.target)
         need = np.where(need > self.load_cap + 1e-9, np.inf, need)
-        return np.where(self.loop, np.maximum(need, 0.0), np.inf)
+        return np.where(self.loop, need, np.inf)
+
+    def heat_at(self, load):
+        """``(H,)`` heat rate (W) of each host at ``load`` ``(H,)`` cores."""
+        util = np.clip(np.minimum(load, self.load_cap)
+                       / np.maximum(self.cores, 1e-9), 0.0, 1.0)
+        k = np.minimum((util * 10).astype(int), 9)
+        frac = util * 10 - k
+        rows = np.arange(self.n_hosts)
+        return (self.curve[rows, k] * (1 - frac)
+                + self.curve[rows, k + 1] * frac)
 
     def host_usage(self, assign):
         """Return ``(used (H, 3), load (H,), count (H,))`` for ``assign``."""
@@ -101,14 +137,14 @@ class Problem:
     def heat_rate(self, assign):
         """``(H,)`` heat rate (W) of every host if it stays powered on."""
         _, load, _ = self.host_usage(assign)
-        return self.idle + self.slope * np.minimum(load, self.load_cap)
+        return self.heat_at(load)
 
     def validate(self):
         """Check shapes and values; raise :class:`InvalidProblem` if bad."""
         h, n = self.n_hosts, self.n_instances
         shapes = {
-            'capacity': (h, 3), 'load_cap': (h,), 'idle': (h,),
-            'slope': (h,), 'loop': (h,), 'target': (h,), 'demand': (n, 3),
+            'capacity': (h, 3), 'load_cap': (h,), 'curve': (h, 11),
+            'cores': (h,), 'loop': (h,), 'target': (h,), 'demand': (n, 3),
             'load': (n,), 'current': (n,), 'movable': (n,), 'cost': (n,)}
         for field, shape in shapes.items():
             value = np.asarray(getattr(self, field))
@@ -116,7 +152,7 @@ class Problem:
                 raise exception.InvalidProblem(
                     reason='%s has shape %s, expected %s'
                     % (field, value.shape, shape))
-        for field in ('capacity', 'load_cap', 'idle', 'slope', 'target',
+        for field in ('capacity', 'load_cap', 'curve', 'cores', 'target',
                       'demand', 'load', 'cost'):
             value = np.asarray(getattr(self, field), dtype=float)
             bad = ~np.isfinite(value) | (value < 0)
@@ -126,6 +162,12 @@ class Problem:
                     reason='%s[%s] is %r, expected a finite number >= 0'
                     % (field, ','.join(map(str, index)),
                        float(value[tuple(index)])))
+        bad = np.flatnonzero(np.any(np.diff(self.curve, axis=1) < -1e-9,
+                                    axis=1))
+        if len(bad):
+            raise exception.InvalidProblem(
+                reason='curve of host %s decreases; power curves must be '
+                       'monotone non-decreasing' % self.host_names[bad[0]])
         if n and (self.current.min() < 0 or self.current.max() >= h):
             raise exception.InvalidProblem(
                 reason='current refers to a host index outside 0..%d'

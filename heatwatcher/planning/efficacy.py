@@ -23,7 +23,7 @@ def host_heat(problem, assign, idle_host_action):
     is only disabled or left alone.
     """
     _, load, count = problem.host_usage(assign)
-    heat = problem.idle + problem.slope * np.minimum(load, problem.load_cap)
+    heat = problem.heat_at(load)
     if idle_host_action == 'power_off':
         heat = np.where(count > 0, heat, 0.0)
     return heat

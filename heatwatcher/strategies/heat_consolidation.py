@@ -34,7 +34,7 @@ from oslo_log import log
 from watcher.common.metal_helper import factory as metal_helper_factory
 from watcher.decision_engine.strategy.strategies import base
 
-from heatwatcher.estimation import power
+from heatwatcher.estimation import sources
 from heatwatcher import exception
 from heatwatcher.optimize import build
 from heatwatcher.optimize import solver
@@ -111,17 +111,16 @@ class HeatConsolidation(base.BaseStrategy):
     def _run(self):
         s = settings.resolve(self.config, self.input_parameters)
         snap = collect.collect(self.compute_model, self.datasource_backend,
-                               s.period, s.granularity)
+                               sources.load_period(s), s.granularity)
         names = [h.name for h in snap.hosts]
         pattern_notes = settings.check_patterns(s, names)
         for note in pattern_notes:
             LOG.warning('heat_consolidation: configured %s', note)
         loop, targets = self._loop_and_targets(s, snap)
-        models = power.configured_models(
-            names, [h.vcpus for h in snap.hosts], s.host_power_profiles,
-            s.default_idle_power, s.default_max_power, settings.match)
+        models, thermals, est_notes, targets = self._estimate(s, snap,
+                                                              targets)
         problem, info = build.build(snap, s, models, loop, targets)
-        notes = (list(snap.notes) + pattern_notes + info.notes
+        notes = (list(snap.notes) + pattern_notes + est_notes + info.notes
                  + ['host %s not considered: %s' % kv
                     for kv in sorted(snap.skipped_hosts.items())])
         for note in info.notes:
@@ -169,8 +168,8 @@ class HeatConsolidation(base.BaseStrategy):
         self.report = {
             'settings': s.as_dict(), 'notes': notes,
             'missing_instance_cpu_usage': info.missing,
-            'hosts': report_mod.host_rows(problem, result.assign, models,
-                                          s.idle_host_action),
+            'hosts': self._host_rows(s, problem, result.assign, models,
+                                     thermals),
             'skipped_hosts': dict(snap.skipped_hosts),
             'solver': {'status': result.status, 'method': result.method,
                        'reason': result.reason, 'seconds': result.elapsed,
@@ -182,6 +181,41 @@ class HeatConsolidation(base.BaseStrategy):
                        'sequencing': seq},
             'summary': self._summary(result, info, snap, s)}
         LOG.info('heat_consolidation indicators: %s', self.indicators)
+
+    def _estimate(self, s, snap, targets):
+        """Power (and thermal) models from the chosen heat source."""
+        names = [h.name for h in snap.hosts]
+        series, end, notes = {}, None, []
+        metrics = sources.metrics_for(s.heat_source)
+        if metrics and names:
+            series, end, notes = collect.host_series(
+                self.datasource_backend, self.compute_model, names, metrics,
+                s.fit_window, s.granularity)
+        models, more = sources.power_models(s, snap.hosts, series,
+                                            settings.match)
+        notes += more
+        thermals = {}
+        if s.heat_source == 'simulation' and names:
+            thermals, more = sources.thermal_models(s, names, series, end)
+            notes += more
+            if s.heat_metric == 'time_above_temperature':
+                targets, more = sources.time_above_targets(
+                    s, names, models, thermals, targets)
+                notes += more
+        for note in notes:
+            LOG.info('heat_consolidation: %s', note)
+        return models, thermals, notes, targets
+
+    @staticmethod
+    def _host_rows(s, problem, assign, models, thermals):
+        rows = report_mod.host_rows(problem, assign, models,
+                                    s.idle_host_action)
+        if s.heat_source == 'simulation':
+            for h, row in enumerate(rows):
+                row['simulation'] = sources.outlook(
+                    s, h, row['name'], models, thermals,
+                    row['heat_rate_after'])
+        return rows
 
     def _loop_and_targets(self, s, snap):
         names = [h.name for h in snap.hosts]

@@ -42,7 +42,21 @@ IDLE_HOST_ACTIONS = tuple(c for c, _ in IDLE_HOST_ACTION_CHOICES)
 
 _POSITIVE = {'type': 'number', 'minimum': 0}
 _PROFILE = {'type': 'array', 'items': _POSITIVE, 'minItems': 2,
-            'maxItems': 2}
+            'maxItems': 11}
+HEAT_SOURCE_CHOICES = [
+    ('history', 'configured idle/max (or profile) model on the mean load '
+                'over period'),
+    ('realtime', 'power model on the latest sample of the load'),
+    ('model', 'power model fitted from host telemetry on the expected '
+              'load'),
+    ('simulation', 'fitted power model and a fitted thermal (RC) model '
+                   'simulated over horizon')]
+HEAT_METRIC_CHOICES = [
+    ('heat_rate', 'targets are heat rates (W)'),
+    ('time_above_temperature', 'targets are the fraction of horizon the '
+                               'outlet temperature stays above '
+                               'min_useful_temperature (needs '
+                               'heat_source simulation)')]
 
 # (option, JSON schema of the audit parameter without null/default/description)
 SETTINGS = [
@@ -76,9 +90,46 @@ SETTINGS = [
     (cfg.Opt(
         'host_power_profiles', type=types.Dict(types.String()), default={},
         help='Per-host power profiles as hostname-or-pattern:idle/max pairs '
-             'in watts, e.g. "r640-*:95/310,r740-*:120/480". As an audit '
-             'parameter: {"r640-*": [95, 310]}.'),
+             'in watts, e.g. "r640-*:95/310,r740-*:120/480", or 11 watts at '
+             '0, 10, ..., 100 % CPU separated by "/". As an audit parameter: '
+             '{"r640-*": [95, 310]}.'),
      {'type': 'object', 'additionalProperties': _PROFILE}),
+    (cfg.StrOpt(
+        'heat_source', default='model', choices=HEAT_SOURCE_CHOICES,
+        help='Where heat estimates come from.'),
+     {'type': 'string', 'enum': [c for c, _ in HEAT_SOURCE_CHOICES]}),
+    (cfg.IntOpt(
+        'fit_window', default=7 * 86400, min=3600,
+        help='History (s) of host_power and host_cpu_usage used to fit each '
+             'host\'s power curve.'),
+     {'type': 'integer', 'minimum': 3600}),
+    (cfg.IntOpt(
+        'min_fit_samples', default=100, min=10,
+        help='Fewest (CPU, power) pairs for a fit to be used.'),
+     {'type': 'integer', 'minimum': 10}),
+    (cfg.FloatOpt(
+        'min_fit_util_range', default=0.15, min=0.0, max=1.0,
+        help='Narrowest span of CPU utilisation (5th to 95th percentile, '
+             'fraction) for a fit to be used.'),
+     {'type': 'number', 'minimum': 0, 'maximum': 1}),
+    (cfg.StrOpt(
+        'heat_metric', default='heat_rate', choices=HEAT_METRIC_CHOICES,
+        help='What loop-host targets measure.'),
+     {'type': 'string', 'enum': [c for c, _ in HEAT_METRIC_CHOICES]}),
+    (cfg.IntOpt(
+        'horizon', default=3600, min=300,
+        help='Time (s) simulated ahead by heat_source simulation.'),
+     {'type': 'integer', 'minimum': 300}),
+    (cfg.FloatOpt(
+        'min_useful_temperature', default=45.0,
+        help='Outlet temperature (deg C) above which the loop can use the '
+             'heat (for a two-phase loop: the coolant\'s boiling point).'),
+     {'type': 'number'}),
+    (cfg.FloatOpt(
+        'target_time_above', default=0.9, min=0.0, max=1.0,
+        help='With heat_metric time_above_temperature: fraction of horizon '
+             'a loop host must stay above min_useful_temperature.'),
+     {'type': 'number', 'minimum': 0, 'maximum': 1}),
     (cfg.IntOpt(
         'period', default=3600, min=60,
         help='Time window (s) over which instance CPU use is averaged.'),
@@ -164,6 +215,14 @@ class Settings:
     default_idle_power: float
     default_max_power: float
     host_power_profiles: dict
+    heat_source: str
+    fit_window: int
+    min_fit_samples: int
+    min_fit_util_range: float
+    heat_metric: str
+    horizon: int
+    min_useful_temperature: float
+    target_time_above: float
     period: int
     granularity: int
     missing_metric_policy: str
@@ -183,20 +242,25 @@ class Settings:
 
 
 def _profile(field, key, value):
+    """``idle/max`` or 11 watts -> tuple of 2 or 11 floats, checked."""
+    raw = value
     if isinstance(value, str):
         value = value.replace(';', '/').split('/')
     try:
-        idle, peak = (float(v) for v in value)
+        watts = tuple(float(v) for v in value)
     except (TypeError, ValueError):
+        watts = ()
+    if len(watts) not in (2, 11):
         raise exception.InvalidParameter(
             field='%s[%s]' % (field, key),
-            reason='expected idle/max watts such as "95/310", got %r'
-                   % (value,))
-    if not 0 <= idle <= peak:
+            reason='expected idle/max watts such as "95/310" or 11 watts at '
+                   '0, 10, ..., 100 %% CPU, got %r' % (raw,))
+    if watts[0] < 0 or any(b < a for a, b in zip(watts, watts[1:])):
         raise exception.InvalidParameter(
             field='%s[%s]' % (field, key),
-            reason='expected 0 <= idle (%s W) <= max (%s W)' % (idle, peak))
-    return idle, peak
+            reason='watts must be >= 0 and never decrease with load, got '
+                   '%s' % '/'.join('%g' % w for w in watts))
+    return watts
 
 
 def resolve(config, params):
@@ -232,6 +296,12 @@ def resolve(config, params):
             field='default_idle_power',
             reason='idle power (%s W) is above default_max_power (%s W)'
                    % (s.default_idle_power, s.default_max_power))
+    if (s.heat_metric == 'time_above_temperature'
+            and s.heat_source != 'simulation'):
+        raise exception.InvalidParameter(
+            field='heat_metric',
+            reason='time_above_temperature needs heat_source simulation, '
+                   'got %s' % s.heat_source)
     if s.granularity > s.period:
         raise exception.InvalidParameter(
             field='granularity',

@@ -16,6 +16,7 @@ stages after it work on the :class:`Snapshot` it returns.
 """
 
 import dataclasses
+import datetime
 import math
 
 from oslo_log import log
@@ -140,6 +141,53 @@ def collect(compute_model, datasource, period, granularity):
     for name, reason in snap.skipped_hosts.items():
         LOG.info('Host %s is not considered: %s', name, reason)
     return snap
+
+
+def host_series(datasource, compute_model, hostnames, metrics, window,
+                granularity):
+    """History of host ``metrics`` over the last ``window`` seconds.
+
+    A metric the datasource lacks, or a query that fails, gives no series
+    for that host and a note; the callers fall back (see the power-model
+    chain).
+
+    :returns: ``({metric: {hostname: {timestamp: value}}}, end time,
+        notes)``
+    """
+    # Datasources serving recorded series have their own "now"; live ones
+    # (Gnocchi, Prometheus) end at the present.
+    end = getattr(datasource, 'now', None)
+    if not isinstance(end, datetime.datetime):
+        end = datetime.datetime.now(datetime.timezone.utc)
+    start = end - datetime.timedelta(seconds=window)
+    nodes = {n.hostname: n for n in
+             compute_model.get_all_compute_nodes().values()}
+    out, notes = {}, []
+    for metric in metrics:
+        per, failures = {}, []
+        for name in hostnames:
+            try:
+                series = datasource.statistic_series(
+                    resource=nodes[name], resource_type='compute_node',
+                    meter_name=metric, start_time=start, end_time=end,
+                    granularity=granularity)
+            except Exception as exc:
+                failures.append('%s (%s)' % (name, exc))
+                continue
+            if isinstance(series, dict) and series:
+                per[name] = series
+            elif series:
+                failures.append('%s (%s is not a series)'
+                                % (name, type(series).__name__))
+        out[metric] = per
+        if failures:
+            notes.append('%s not read for %d hosts: %s'
+                         % (metric, len(failures), '; '.join(failures[:3])))
+        missing = len(hostnames) - len(per) - len(failures)
+        if missing:
+            notes.append('%s: no data for %d of %d hosts'
+                         % (metric, missing, len(hostnames)))
+    return out, end, notes
 
 
 def baremetal_nodes(metal_helper, hostnames):

@@ -18,6 +18,7 @@ import numpy as np
 from heatwatcher.estimation import power
 from heatwatcher import exception
 from heatwatcher.optimize import build
+from heatwatcher.optimize import problem as problem_mod
 from heatwatcher.strategies import heat_consolidation_settings as hs
 from heatwatcher import synthetic
 from heatwatcher.telemetry import collect
@@ -49,10 +50,9 @@ def inst(uuid, host_name='h1', cpu=50.0, **kw):
 
 def build_one(hosts, insts, **over):
     snap = collect.Snapshot(hosts, insts)
-    models = power.PowerModels(np.full(len(hosts), 100.0),
-                               np.full(len(hosts), 300.0),
-                               np.array([h.vcpus for h in hosts], float),
-                               ['default'] * len(hosts))
+    models = power.configured_models([h.name for h in hosts],
+                                     [h.vcpus for h in hosts], {}, 100.0,
+                                     300.0, hs.match)
     return build.build(snap, settings(**over), models,
                        np.ones(len(hosts), bool), np.full(len(hosts), 200.0))
 
@@ -118,5 +118,6 @@ class TestBuild(unittest.TestCase):
         k = [h.name for h in cluster.hosts].index(p.host_names[0])
         h = cluster.hosts[k]
         self.assertAlmostEqual(cluster.target(h), p.target[0], places=3)
-        self.assertAlmostEqual((h.max_power - h.idle_power) / h.vcpus,
-                               p.slope[0])
+        np.testing.assert_allclose(
+            h.idle_power + (h.max_power - h.idle_power) * problem_mod.GRID,
+            p.curve[0])

@@ -72,8 +72,18 @@ class TestResolve(unittest.TestCase):
                                     r'host_power_profiles\[r640-\*\]'):
             hs.resolve(conf(host_power_profiles={'r640-*': 'ninety'}), {})
         with self.assertRaisesRegex(exception.InvalidParameter,
-                                    'idle .* <= max'):
+                                    'never decrease with load'):
             hs.resolve(conf(), {'host_power_profiles': {'x': [300, 100]}})
+        s = hs.resolve(conf(), {'host_power_profiles': {
+            'x': list(range(100, 210, 10))}})
+        self.assertEqual(11, len(s.host_power_profiles['x']))
+        with self.assertRaisesRegex(exception.InvalidParameter,
+                                    'or 11 watts'):
+            hs.resolve(conf(host_power_profiles={'x': '1/2/3'}), {})
+        with self.assertRaisesRegex(exception.InvalidParameter,
+                                    'heat_metric: time_above_temperature '
+                                    'needs heat_source simulation'):
+            hs.resolve(conf(), {'heat_metric': 'time_above_temperature'})
 
     def test_cross_field_checks(self):
         with self.assertRaisesRegex(exception.InvalidParameter,
