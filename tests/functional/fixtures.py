@@ -43,6 +43,21 @@ class Telemetry(fixtures.Fixture):
             'watcher.decision_engine.datasources.manager.DataSourceManager'
             '.get_backend', get_backend, autospec=False))
 
+    def set_host_power(self, hostname, curve, samples=600, step=300):
+        """Serve host telemetry that follows a power curve.
+
+        ``host_cpu_usage`` sweeps 0..100 % and ``host_power`` follows
+        ``curve`` (11 watts at 0, 10, ..., 100 % CPU).
+        """
+        import numpy as np
+        start = NOW - datetime.timedelta(seconds=samples * step)
+        util = (np.arange(samples) * 7) % 101
+        watts = np.interp(util / 100.0, np.linspace(0, 1, 11), curve)
+        self.series.setdefault('host_cpu_usage', {})[hostname] = \
+            series_mod.Series(start, step, [float(u) for u in util])
+        self.series.setdefault('host_power', {})[hostname] = \
+            series_mod.Series(start, step, [float(w) for w in watts])
+
     def set_instance_cpu(self, percents, samples=12, step=300):
         start = NOW - datetime.timedelta(seconds=samples * step)
         per = self.series.setdefault('instance_cpu_usage', {})

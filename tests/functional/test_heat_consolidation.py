@@ -171,6 +171,30 @@ class TestHeatConsolidation(HeatConsolidationTestCase):
                           ('compute-4', 'watcher_heat_consolidation')],
                          disabled)
 
+    def test_fitted_power_model_drives_the_plan(self):
+        # Measured curve, steep at low load like SPECpower's X5670: one
+        # instance (3.4 of 16 cores, 21 %) already draws over 200 W. The
+        # configured default (100-350 W linear) would say 153 W.
+        steep = [120, 190, 210, 228, 244, 259, 273, 287, 300, 312, 324]
+        self.load(FOUR_HOSTS)
+        for node in FOUR_HOSTS.compute_nodes:
+            self.telemetry.set_host_power(node.hostname, steep)
+        params = {'target_heat_rate': 200.0, 'solver_time_limit': 20}
+        audit = self.wait_audit_end(self.create_audit(params))
+        self.assertEqual('SUCCEEDED', audit['state'])
+        plan, actions = self.plan_of(audit['uuid'])
+        self.assertEqual([], actions)
+        self.assertEqual(4, self.indicators(plan)[
+            'hosts_reaching_target_count'])
+        # the same cloud with the configured model: two hosts are emptied
+        audit = self.wait_audit_end(self.create_audit(
+            dict(params, heat_source='history')))
+        plan, actions = self.plan_of(audit['uuid'])
+        self.assertEqual(2, sum(a['action_type'] == 'migrate'
+                                for a in actions))
+        self.assertEqual(2, self.indicators(plan)[
+            'hosts_reaching_target_count'])
+
     def test_no_plan_when_already_optimal(self):
         topo = (topology.ComputeTopology()
                 .add_computes(count=2, vcpus=16, memory=32768, disk=500)
