@@ -11,13 +11,18 @@
 # under the License.
 """Hostile clusters and telemetry through the real strategy."""
 
+import datetime
 from unittest import mock
+
+import numpy as np
 
 from watcher.common import utils
 
+from heatwatcher.estimation import thermal
 from heatwatcher import exception
 from heatwatcher.strategies import heat_consolidation
 from heatwatcher.strategies import heat_consolidation_settings as hs
+from heatwatcher.telemetry import series as series_mod
 from tests.unit.strategies import test_heat_consolidation as base_tests
 from tests.unit.telemetry import test_collect
 
@@ -109,3 +114,58 @@ class TestEdgeCases(base_tests.TestCase):
                       notes)
         self.assertIn('instance i2: instance_cpu_usage is nan', notes)
         self.assertEqual(['i2'], s.report['missing_instance_cpu_usage'])
+
+
+class TestHeatSources(base_tests.TestCase):
+
+    def telemetry(self):
+        m = test_collect.model([('a', 'up', 'enabled', ['i1', 'i2']),
+                                ('b', 'up', 'enabled', ['i3'])])
+        now = test_collect.NOW
+        n, step = 600, 300
+        start = now - datetime.timedelta(seconds=n * step)
+        util = (np.arange(n) * 7) % 101
+        curve = np.array([120, 190, 210, 228, 244, 259, 273, 287, 300, 312,
+                          324], float)
+        power = np.interp(util / 100, np.linspace(0, 1, 11), curve)
+        outlet = thermal.simulate(35.0, 25.0, power,
+                                  thermal.Thermal(0.1, 900.0), step)
+        s = {'instance_cpu_usage': {}, 'host_power': {}, 'host_cpu_usage': {},
+             'host_inlet_temp': {}, 'host_outlet_temp': {}}
+        for u in ('i1', 'i2', 'i3'):
+            s['instance_cpu_usage'][u] = series_mod.Series(
+                start, step, [60.0] * n)
+        for host in ('a', 'b'):
+            s['host_power'][host] = series_mod.Series(start, step, power)
+            s['host_cpu_usage'][host] = series_mod.Series(start, step, util)
+        s['host_inlet_temp']['a'] = series_mod.Series(start, step,
+                                                      [25.0] * n)
+        s['host_outlet_temp']['a'] = series_mod.Series(start, step, outlet)
+        return m, series_mod.SeriesDataSource(s, now=now)
+
+    def test_simulation_reports_kwh_and_time_above(self):
+        m, ds = self.telemetry()
+        s, sol = TestEdgeCases.run_on(
+            self, m, ds, heat_source='simulation',
+            heat_metric='time_above_temperature',
+            min_useful_temperature=45.0, target_time_above=0.8,
+            idle_host_action='none')
+        rows = {r['name']: r for r in s.report['hosts']}
+        self.assertEqual('fitted', rows['a']['power_model']['source'])
+        self.assertEqual(600, rows['a']['power_model']['samples'])
+        sim = rows['a']['simulation']
+        self.assertAlmostEqual(0.1, sim['r'], delta=0.005)
+        self.assertGreater(sim['kwh'], 0.0)
+        self.assertIsNone(rows['b']['simulation'])
+        notes = ' | '.join(s.report['notes'])
+        self.assertIn('host b: no thermal model', notes)
+        self.assertIn('host b: heat_metric time_above_temperature needs a '
+                      'thermal model', notes)
+        # a reaches its time-above target with the load it holds
+        self.assertGreaterEqual(sim['time_above'], 0.8)
+
+    def test_history_uses_the_configured_model(self):
+        m, ds = self.telemetry()
+        s, _ = TestEdgeCases.run_on(self, m, ds, heat_source='history')
+        self.assertEqual({'default'}, {r['power_model']['source']
+                                       for r in s.report['hosts']})
