@@ -18,12 +18,12 @@ it per audit.
 """
 
 import dataclasses
-import fnmatch
 
 from oslo_config import cfg
 from oslo_config import types
 
 from heatwatcher import exception
+from heatwatcher.strategies import settings_base as base
 
 DISABLED_REASON = 'watcher_heat_consolidation'
 MISSING_POLICY_CHOICES = [
@@ -182,27 +182,12 @@ SETTINGS = [
 
 def config_opts():
     """The strategy's own oslo.config options."""
-    return [opt for opt, _ in SETTINGS]
+    return base.config_opts(SETTINGS)
 
 
 def schema():
     """JSON schema of the audit parameters (``null`` = the option)."""
-    props = {}
-    for opt, sub in SETTINGS:
-        default = opt.default
-        extra = {k: v for k, v in sub.items() if k != 'type'}
-        if 'enum' in extra:
-            extra['enum'] = extra['enum'] + [None]
-        props[opt.dest] = {
-            'type': [sub['type'], 'null'],
-            **extra,
-            'default': None,
-            'description': '%s Null uses [watcher_strategies.'
-                           'heat_consolidation] %s (default %r).'
-                           % (opt.help, opt.dest, default),
-        }
-    return {'type': 'object', 'properties': props,
-            'additionalProperties': False}
+    return base.schema(SETTINGS, 'heat_consolidation')
 
 
 @dataclasses.dataclass
@@ -241,28 +226,6 @@ class Settings:
         return out
 
 
-def _profile(field, key, value):
-    """``idle/max`` or 11 watts -> tuple of 2 or 11 floats, checked."""
-    raw = value
-    if isinstance(value, str):
-        value = value.replace(';', '/').split('/')
-    try:
-        watts = tuple(float(v) for v in value)
-    except (TypeError, ValueError):
-        watts = ()
-    if len(watts) not in (2, 11):
-        raise exception.InvalidParameter(
-            field='%s[%s]' % (field, key),
-            reason='expected idle/max watts such as "95/310" or 11 watts at '
-                   '0, 10, ..., 100 %% CPU, got %r' % (raw,))
-    if watts[0] < 0 or any(b < a for a, b in zip(watts, watts[1:])):
-        raise exception.InvalidParameter(
-            field='%s[%s]' % (field, key),
-            reason='watts must be >= 0 and never decrease with load, got '
-                   '%s' % '/'.join('%g' % w for w in watts))
-    return watts
-
-
 def resolve(config, params):
     """Merge audit ``params`` over ``config`` and validate the result.
 
@@ -271,15 +234,8 @@ def resolve(config, params):
         take the option value).
     :raises: :class:`~heatwatcher.exception.InvalidParameter`
     """
-    values, given = {}, set()
-    for opt, _ in SETTINGS:
-        value = params.get(opt.dest) if params else None
-        if value is None:
-            value = getattr(config, opt.dest)
-        else:
-            given.add(opt.dest)
-        values[opt.dest] = value
-    s = Settings(**values, from_audit=frozenset(given))
+    values, given = base.merge(SETTINGS, config, params)
+    s = Settings(**values, from_audit=given)
     s.loop_hosts = list(s.loop_hosts or [])
     s.host_targets = {str(k): float(v) for k, v in
                       (s.host_targets or {}).items()}
@@ -289,7 +245,7 @@ def resolve(config, params):
                 field='host_targets[%s]' % key,
                 reason='a target heat rate is >= 0 W, got %s' % value)
     s.host_power_profiles = {
-        str(k): _profile('host_power_profiles', k, v)
+        str(k): base.parse_profile('host_power_profiles', k, v)
         for k, v in (s.host_power_profiles or {}).items()}
     if s.default_idle_power > s.default_max_power:
         raise exception.InvalidParameter(
@@ -310,27 +266,12 @@ def resolve(config, params):
     return s
 
 
-def match(patterns, hostname):
-    """First key of ``patterns`` naming ``hostname``: exact, then pattern."""
-    if hostname in patterns:
-        return hostname
-    for pattern in sorted(patterns):
-        if fnmatch.fnmatchcase(hostname, pattern):
-            return pattern
-    return None
+match = base.match
 
 
 def unmatched_patterns(field, patterns, hostnames):
-    """Messages for each of ``patterns`` that names none of ``hostnames``."""
-    out = []
-    for pattern in patterns:
-        if not any(fnmatch.fnmatchcase(h, pattern) for h in hostnames):
-            out.append('%s: %r matches no enabled compute node in the audit '
-                       'scope (%d nodes: %s)'
-                       % (field, pattern, len(hostnames),
-                          ', '.join(sorted(hostnames)[:10])
-                          + (', ...' if len(hostnames) > 10 else '')))
-    return out
+    return base.unmatched_patterns(field, patterns, hostnames,
+                                   'enabled compute node')
 
 
 def check_patterns(settings, hostnames):
