@@ -23,9 +23,12 @@ def list_opts():
     from heatwatcher.applier import guarded
     from heatwatcher.planning import planner
     from heatwatcher.strategies import heat_consolidation
+    from heatwatcher.strategies import thermal_shedding
     return [
         ('watcher_strategies.heat_consolidation',
          heat_consolidation.HeatConsolidation.get_config_opts()),
+        ('watcher_strategies.thermal_shedding',
+         thermal_shedding.ThermalShedding.get_config_opts()),
         ('watcher_planners.heat_sequenced',
          planner.HeatSequencedPlanner.get_config_opts()),
         ('watcher_workflow_engines.heat_guarded',

@@ -30,7 +30,8 @@ Pure: plain action dicts and numbers in, an ordered list with parents out.
   disabled waits for every migration off that host, and every
   ``change_node_power_state`` off waits for its host's disable and for
   *all* migrations, so a failed migration stops the plan before any host
-  is switched off. Other action types come last, after all migrations.
+  is switched off. ``stop`` actions run at once, and every power-off waits
+  for them too. Other action types come last, after all migrations.
 """
 
 import dataclasses
@@ -166,7 +167,7 @@ def sequence(actions, capacity, usage, demand, limits=None):
     use = np.array([np.asarray(usage.get(h, np.zeros(3)), float)
                     for h in hosts])
     cap = np.maximum(cap, use)  # a host over capacity keeps what it has
-    pre, post, other, moves = [], [], [], []
+    pre, post, other, moves, stops = [], [], [], [], []
     for a in actions:
         p, kind = a['input_parameters'], a['action_type']
         if kind == 'migrate':
@@ -187,6 +188,8 @@ def sequence(actions, capacity, usage, demand, limits=None):
         elif kind in ('change_node_power_state',
                       'change_nova_service_state'):
             post.append(a)
+        elif kind == 'stop':
+            stops.append(a)
         else:
             other.append(a)
     waves, hops = _migration_waves(moves, cap, use, hosts, limits)
@@ -204,6 +207,7 @@ def sequence(actions, capacity, usage, demand, limits=None):
                     'power_state'):
         host = _host(a['input_parameters'], 'resource_name')
         ready_for[host] = [add(a, ready_for.get(host, []))]
+    stopped = [add(a, []) for a in stops]
     previous, all_moves, off_host = [], [], {}
     for wave in waves:
         current = []
@@ -228,8 +232,8 @@ def sequence(actions, capacity, usage, demand, limits=None):
     for a in post:
         if a['action_type'] == 'change_node_power_state':
             host = a['input_parameters'].get('resource_name')
-            deps = all_moves + ([disable_of[host]] if host in disable_of
-                                else [])
+            deps = all_moves + stopped + ([disable_of[host]]
+                                          if host in disable_of else [])
             add(a, deps)
     for a in other:
         add(a, all_moves)

@@ -73,7 +73,7 @@ class Snapshot:
         return [i.uuid for i in self.instances if i.cpu_percent is None]
 
 
-def _host_record(node):
+def host_record(node):
     return HostRecord(
         name=node.hostname, uuid=node.uuid, vcpus=node.vcpus,
         memory_mb=node.memory, disk_gb=node.disk,
@@ -128,7 +128,7 @@ def collect(compute_model, datasource, period, granularity):
             snap.skipped_hosts[node.hostname] = 'state %s, status %s' % (
                 node.state, node.status)
             continue
-        snap.hosts.append(_host_record(node))
+        snap.hosts.append(host_record(node))
         insts = sorted(compute_model.get_node_instances(node),
                        key=lambda i: i.uuid)
         for inst in insts:
@@ -141,6 +141,35 @@ def collect(compute_model, datasource, period, granularity):
     for name, reason in snap.skipped_hosts.items():
         LOG.info('Host %s is not considered: %s', name, reason)
     return snap
+
+
+def host_temperatures(datasource, nodes, metric, period, granularity):
+    """Mean ``metric`` (host_outlet_temp or host_inlet_temp) per host.
+
+    :returns: ``({hostname: degC or None}, notes)``; a failed or absurd
+        reading is None with a note.
+    """
+    getter = getattr(datasource, 'get_%s' % metric)
+    temps, notes = {}, []
+    for node in nodes:
+        try:
+            value = getter(node, period, 'mean', granularity)
+        except Exception as exc:
+            notes.append('%s of %s not read: %s' % (metric, node.hostname,
+                                                    exc))
+            value = None
+        try:
+            value = None if value is None else float(value)
+        except (TypeError, ValueError):
+            value = None
+        if value is not None and not (-50.0 < value < 150.0):
+            notes.append('%s of %s is %.1f degC: ignored' % (
+                metric, node.hostname, value))
+            value = None
+        if value is None:
+            notes.append('%s: no %s' % (node.hostname, metric))
+        temps[node.hostname] = value
+    return temps, notes
 
 
 def host_series(datasource, compute_model, hostnames, metrics, window,

@@ -16,8 +16,8 @@ each goes to the destination with the least room that still fits it (best
 fit, so big holes stay for big instances). When an instance fits nowhere:
 
 * ``skip_host``: the host is not shed (nothing is planned for it);
-* ``stop_low_priority``: the instances that fit nowhere, necessarily the
-  least important ones placed last, are stopped (Watcher ``stop``).
+* ``stop_low_priority``: an instance that fits nowhere once the more
+  important ones are placed is stopped (Watcher ``stop``).
 """
 
 import dataclasses

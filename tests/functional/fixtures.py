@@ -58,6 +58,13 @@ class Telemetry(fixtures.Fixture):
         self.series.setdefault('host_power', {})[hostname] = \
             series_mod.Series(start, step, [float(w) for w in watts])
 
+    def set_host_metric(self, metric, values, samples=12, step=300):
+        """Constant ``{hostname: value}`` series of a host ``metric``."""
+        start = NOW - datetime.timedelta(seconds=samples * step)
+        per = self.series.setdefault(metric, {})
+        for name, value in values.items():
+            per[name] = series_mod.Series(start, step, [value] * samples)
+
     def set_instance_cpu(self, percents, samples=12, step=300):
         start = NOW - datetime.timedelta(seconds=samples * step)
         per = self.series.setdefault('instance_cpu_usage', {})

@@ -41,6 +41,7 @@ class TestSampleConfig(unittest.TestCase):
     def test_list_opts_groups(self):
         groups = dict(opts.list_opts())
         self.assertEqual(['watcher_strategies.heat_consolidation',
+                          'watcher_strategies.thermal_shedding',
                           'watcher_planners.heat_sequenced',
                           'watcher_workflow_engines.heat_guarded'],
                          list(groups))
