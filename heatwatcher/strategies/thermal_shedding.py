@@ -182,7 +182,9 @@ class ThermalShedding(base.BaseStrategy):
                 pct = cpu.get(i.uuid)
                 ld = i.vcpus * (100.0 if pct is None else pct) / 100.0
                 load[n.hostname] = load.get(n.hostname, 0.0) + ld
-                created = getattr(i, 'created', None)
+                # versioned objects raise, not return None, for unset fields
+                created = (i.created if i.obj_attr_is_set('created')
+                           else None)
                 md = i.metadata or {}
                 insts.append(plan_mod.Inst(
                     uuid=i.uuid, host=n.hostname,
@@ -190,7 +192,7 @@ class ThermalShedding(base.BaseStrategy):
                     load=ld, state=i.state,
                     priority=_number(md.get('heatwatcher_priority')),
                     project=s.project_priorities.get(str(i.project_id), 0.0),
-                    age=(now - created).total_seconds() if created else 0.0,
+                    age=_age(now, created),
                     group=md.get('heatwatcher_server_group')))
         shed = {n.hostname for n in nodes if n.status == 'disabled'
                 and n.disabled_reason == settings.DISABLED_REASON}
@@ -260,6 +262,15 @@ class ThermalShedding(base.BaseStrategy):
                 input_parameters={'state': 'enabled',
                                   'resource_name': h.name})
             nodes[h.name].status = 'enabled'
+
+
+def _age(now, created):
+    """Seconds since ``created`` (naive datetimes are UTC); 0 if unknown."""
+    if created is None:
+        return 0.0
+    if created.tzinfo is None:
+        created = created.replace(tzinfo=datetime.timezone.utc)
+    return max((now - created).total_seconds(), 0.0)
 
 
 def _number(value):

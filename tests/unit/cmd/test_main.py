@@ -108,6 +108,26 @@ class TestPlanCommand(unittest.TestCase):
         self.assertEqual(2, code)
         self.assertIn("'nope' is not an installed strategy", err)
 
+    def test_thermal_shedding_runs_offline(self):
+        doc = helpers.small_snapshot()
+        doc['metrics']['host_outlet_temp'] = {
+            h['name']: {'start': helpers.START, 'step': 300,
+                        'values': [42.0 if h['name'] == 'compute-1'
+                                   else 25.0] * 12}
+            for h in doc['hosts']}
+        code, out, err = heatwatcher(
+            'plan', self.write(doc), '--strategy', 'thermal_shedding',
+            '--format', 'json', '-q', '-p',
+            'thermal_zones={"hot": ["compute-1"], "cool": ["compute-[234]"]}')
+        self.assertEqual(0, code, err)
+        doc = json.loads(out)
+        self.assertEqual('thermal_event_mitigation', doc['goal'])
+        kinds = [a['action_type'] for a in doc['actions']]
+        self.assertEqual(['migrate', 'change_nova_service_state',
+                          'change_node_power_state'], kinds)
+        self.assertEqual(1, doc['efficacy_indicators'][
+            'hosts_powered_down_count'])
+
     def test_table_output(self):
         code, out, err = heatwatcher('plan', self.write(
             helpers.small_snapshot()), '-q')
