@@ -75,7 +75,7 @@ SETTINGS = [
         'host_targets', type=types.Dict(types.Float(min=0)), default={},
         help='Per-host target heat rates (W) overriding target_heat_rate, '
              'as hostname-or-pattern:watts pairs, e.g. '
-             '"gpu-*:600,compute-7:450". An exact hostname wins over a '
+             '``gpu-*:600,compute-7:450``. An exact hostname wins over a '
              'pattern.'),
      {'type': 'object', 'additionalProperties': _POSITIVE}),
     (cfg.FloatOpt(
@@ -90,9 +90,9 @@ SETTINGS = [
     (cfg.Opt(
         'host_power_profiles', type=types.Dict(types.String()), default={},
         help='Per-host power profiles as hostname-or-pattern:idle/max pairs '
-             'in watts, e.g. "r640-*:95/310,r740-*:120/480", or 11 watts at '
+             'in watts, e.g. ``r640-*:95/310,r740-*:120/480``, or 11 watts at '
              '0, 10, ..., 100 % CPU separated by "/". As an audit parameter: '
-             '{"r640-*": [95, 310]}.'),
+             '``{"r640-*": [95, 310]}``.'),
      {'type': 'object', 'additionalProperties': _PROFILE}),
     (cfg.StrOpt(
         'heat_source', default='model', choices=HEAT_SOURCE_CHOICES,

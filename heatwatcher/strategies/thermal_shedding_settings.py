@@ -38,9 +38,9 @@ SETTINGS = [
      {'type': 'string', 'enum': ['host_outlet_temp', 'host_inlet_temp']}),
     (cfg.Opt('thermal_zones', type=types.Dict(types.String()), default={},
              help='Thermal zones as zone:pattern;pattern pairs, e.g. '
-                  '"row1:r1-*;r2-*,row2:r3-*". Empty: one zone of all '
-                  'hosts. As an audit parameter: {"row1": ["r1-*", '
-                  '"r2-*"]}.'),
+                  '``row1:r1-*;r2-*,row2:r3-*``. Empty: one zone of all '
+                  'hosts. As an audit parameter: ``{"row1": ["r1-*", '
+                  '"r2-*"]}``.'),
      {'type': 'object', 'additionalProperties': _PATTERNS}),
     (cfg.StrOpt('zone_aggregate', default='max',
                 choices=[('max', 'hottest host'), ('mean', 'mean of the '
