@@ -16,6 +16,7 @@ Exit status: 0 on success (an empty plan is a success), 2 for bad input
 """
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -93,6 +94,25 @@ def _logging(verbose):
         logging.disable(logging.WARNING)
 
 
+@contextlib.contextmanager
+def _stdout_to_stderr():
+    """Send file descriptor 1 to stderr while the strategy runs.
+
+    The MILP solver (HiGHS, C++) sometimes prints diagnostics straight to
+    the process's stdout, bypassing Python; they must not mix with the plan
+    printed there (``--format json`` must stay parseable).
+    """
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        os.dup2(2, 1)
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
 def _plan(args, path):
     from heatwatcher.cmd import output
     from heatwatcher.snapshot import load
@@ -106,7 +126,8 @@ def _plan(args, path):
     progress.step('running %s on %d hosts, %d instances'
                   % (args.strategy, len(doc['hosts']),
                      len(doc['instances'])))
-    plan = run.run(doc, args.strategy, params)
+    with _stdout_to_stderr():
+        plan = run.run(doc, args.strategy, params)
     progress.step('planned %d actions' % len(plan['actions']))
     if args.plot:
         from heatwatcher.cmd import plot

@@ -138,6 +138,21 @@ class TestPlanCommand(unittest.TestCase):
             self.assertIn(text, out)
 
 
+class TestStdout(unittest.TestCase):
+
+    def test_native_prints_during_the_run_go_to_stderr(self):
+        script = (
+            'import os, sys\n'
+            'from heatwatcher.cmd import main\n'
+            'with main._stdout_to_stderr():\n'
+            '    os.write(1, b"native noise\\n")\n'
+            'print("{}")\n')
+        proc = subprocess.run([sys.executable, '-c', script],
+                              capture_output=True, text=True, timeout=60)
+        self.assertEqual('{}', proc.stdout.strip())
+        self.assertIn('native noise', proc.stderr)
+
+
 class TestDemo(unittest.TestCase):
 
     def test_demo_is_deterministic_valid_and_plots(self):
