@@ -31,35 +31,26 @@ import time
 
 import numpy as np
 from oslo_log import log
-from watcher.common.metal_helper import factory as metal_helper_factory
-from watcher.decision_engine.strategy.strategies import base
 
 from heatwatcher.estimation import sources
-from heatwatcher import exception
 from heatwatcher.optimize import build
 from heatwatcher.optimize import solver
 from heatwatcher.planning import actions as actions_mod
 from heatwatcher.planning import efficacy
 from heatwatcher.planning import report as report_mod
 from heatwatcher.planning import sequence
+from heatwatcher.strategies import base
 from heatwatcher.strategies import heat_consolidation_settings as settings
 from heatwatcher.telemetry import collect
 
 LOG = log.getLogger(__name__)
 
 
-class HeatConsolidation(base.BaseStrategy):
+class HeatConsolidation(base.HeatwatcherStrategy):
     """Consolidate instances so that heat-reuse loop hosts run hot."""
 
     DATASOURCE_METRICS = ['instance_cpu_usage']
     REASON_FOR_DISABLE = settings.DISABLED_REASON
-
-    def __init__(self, config, osc=None):
-        super().__init__(config, osc)
-        self._planner = 'heat_sequenced'
-        self._metal_helper = None
-        self.indicators = None
-        self.report = {}
 
     @classmethod
     def get_name(cls):
@@ -84,27 +75,6 @@ class HeatConsolidation(base.BaseStrategy):
     @classmethod
     def get_config_opts(cls):
         return super().get_config_opts() + settings.config_opts()
-
-    @property
-    def metal_helper(self):
-        if self._metal_helper is None:
-            self._metal_helper = metal_helper_factory.get_helper(self.osc)
-        return self._metal_helper
-
-    def pre_execute(self):
-        self._pre_execute()
-
-    def do_execute(self, audit=None):
-        try:
-            self._run()
-        except exception.HeatwatcherException as exc:
-            LOG.error('heat_consolidation failed: %s', exc)
-            self._status_message(audit, 'heat_consolidation: %s' % exc)
-            raise
-        self._status_message(audit, self.report.get('summary'))
-
-    def post_execute(self):
-        self.solution.set_efficacy_indicators(**self.indicators)
 
     # -- steps -------------------------------------------------------------
 
@@ -266,13 +236,3 @@ class HeatConsolidation(base.BaseStrategy):
             parts.append('%d hosts down or disabled skipped'
                          % len(snap.skipped_hosts))
         return '; '.join(parts)
-
-    @staticmethod
-    def _status_message(audit, message):
-        """Show ``message`` in ``openstack optimize audit show``."""
-        if audit is None or not message:
-            return
-        try:
-            audit.status_message = message[:255]
-        except Exception as exc:  # older Audit objects have no such field
-            LOG.debug('Cannot set the audit status message: %s', exc)

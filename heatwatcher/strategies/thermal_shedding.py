@@ -27,11 +27,10 @@ import types
 
 import numpy as np
 from oslo_log import log
-from watcher.common.metal_helper import factory as metal_helper_factory
-from watcher.decision_engine.strategy.strategies import base
 
 from heatwatcher.estimation import sources
 from heatwatcher import exception
+from heatwatcher.strategies import base
 from heatwatcher.strategies import settings_base
 from heatwatcher.strategies import thermal_shedding_settings as settings
 from heatwatcher.telemetry import collect
@@ -40,17 +39,10 @@ from heatwatcher.thermal import plan as plan_mod
 LOG = log.getLogger(__name__)
 
 
-class ThermalShedding(base.BaseStrategy):
+class ThermalShedding(base.HeatwatcherStrategy):
     """Shed heat in a ranked order during thermal events."""
 
     DATASOURCE_METRICS = ['host_outlet_temp']
-
-    def __init__(self, config, osc=None):
-        super().__init__(config, osc)
-        self._planner = 'heat_sequenced'
-        self._metal_helper = None
-        self.indicators = None
-        self.report = {}
 
     @classmethod
     def get_name(cls):
@@ -75,29 +67,6 @@ class ThermalShedding(base.BaseStrategy):
     @classmethod
     def get_config_opts(cls):
         return super().get_config_opts() + settings.config_opts()
-
-    @property
-    def metal_helper(self):
-        if self._metal_helper is None:
-            self._metal_helper = metal_helper_factory.get_helper(self.osc)
-        return self._metal_helper
-
-    def pre_execute(self):
-        self._pre_execute()
-
-    def do_execute(self, audit=None):
-        try:
-            self._run()
-        except exception.HeatwatcherException as exc:
-            LOG.error('thermal_shedding failed: %s', exc)
-            if audit is not None:
-                audit.status_message = ('thermal_shedding: %s' % exc)[:255]
-            raise
-        if audit is not None and self.report.get('summary'):
-            audit.status_message = self.report['summary'][:255]
-
-    def post_execute(self):
-        self.solution.set_efficacy_indicators(**self.indicators)
 
     def _run(self):
         s = settings.resolve(self.config, self.input_parameters)
