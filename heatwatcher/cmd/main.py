@@ -66,6 +66,18 @@ def parser():
     common(demo)
     demo.add_argument('--plot', metavar='FILE', default='heatwatcher-'
                       'demo.png', help='chart file (default: %(default)s)')
+    back = sub.add_parser('backtest', help='score the load forecasting '
+                                           'models on a snapshot')
+    back.add_argument('snapshot')
+    back.add_argument('--horizon', default='1h',
+                      help='forecast horizon, e.g. 1h, 40m (default 1h)')
+    back.add_argument('--test-days', type=int, default=2,
+                      help='last days kept for testing (default 2)')
+    back.add_argument('--slot-minutes', type=int, default=20)
+    back.add_argument('--format', choices=('table', 'json'),
+                      default='table')
+    back.add_argument('-q', '--quiet', action='store_true')
+    back.add_argument('-v', '--verbose', action='store_true')
     snap = sub.add_parser('snapshot', help='capture a snapshot of a live '
                                            'cloud (OS_* or clouds.yaml auth)')
     snap.add_argument('-o', '--output', required=True,
@@ -161,6 +173,60 @@ def _snapshot(args):
     return 0
 
 
+def _backtest(args):
+    import numpy as np
+
+    from heatwatcher.forecast import backtest
+    from heatwatcher.snapshot import capture
+    from heatwatcher.snapshot import load
+
+    doc = load.load(args.snapshot)
+    per = doc['metrics'].get('instance_cpu_usage', {})
+    if not per:
+        raise load.SnapshotError(path=args.snapshot,
+                                 reason='no instance_cpu_usage series')
+    steps = {s['step'] for s in per.values()}
+    if len(steps) != 1:
+        raise load.SnapshotError(
+            path=args.snapshot, reason='instance_cpu_usage series have '
+            'different steps %s; backtest needs one' % sorted(steps))
+    step = steps.pop()
+    starts = {k: load._parse_time(s['start']) for k, s in per.items()}
+    start = min(starts.values())
+    length = max(int((starts[k] - start).total_seconds() // step)
+                 + len(s['values']) for k, s in per.items())
+    ids = sorted(per)
+    series = np.full((len(ids), length), np.nan)
+    for i, key in enumerate(ids):
+        off = int((starts[key] - start).total_seconds() // step)
+        vals = [np.nan if v is None else v for v in per[key]['values']]
+        series[i, off:off + len(vals)] = vals
+    horizon = capture.parse_window(args.horizon)
+    slots = max(int(round(horizon / (args.slot_minutes * 60))), 1)
+    y, dates = backtest.day_matrix(series, start, step, args.slot_minutes)
+    if args.test_days < 1 or args.test_days >= y.shape[1]:
+        raise load.SnapshotError(
+            path=args.snapshot, reason='--test-days %d: the series span %d '
+            'days; keep at least one for training' % (args.test_days,
+                                                      y.shape[1]))
+    res = backtest.backtest(y, backtest.categories(dates), slots,
+                            args.test_days, ids)
+    if args.format == 'json':
+        print(json.dumps(res, indent=1))
+        return 0
+    print('Forecast of the mean load over the next %s (%d slots of %d min), '
+          'last %d days tested, %d points'
+          % (args.horizon, slots, args.slot_minutes, args.test_days,
+             res['points']))
+    for name, m in res['models'].items():
+        cats = ', '.join('%s %.2f' % (c, v['mae'])
+                         for c, v in m['by_category'].items())
+        print('  %-17s MAE %6.2f  MAPE %6.1f %%  (%s)%s' % (
+            name, m['mae'], m['mape'] or float('nan'), cats,
+            '  <- chosen' if name == res['chosen'] else ''))
+    return 0
+
+
 def main(argv=None):
     args = parser().parse_args(sys.argv[1:] if argv is None else argv)
     if not args.command:
@@ -172,6 +238,8 @@ def main(argv=None):
             return _plan(args, args.snapshot)
         if args.command == 'demo':
             return _plan(args, SAMPLE)
+        if args.command == 'backtest':
+            return _backtest(args)
         return _snapshot(args)
     except exception.HeatwatcherException as exc:
         sys.stderr.write('heatwatcher: error: %s\n'

@@ -20,6 +20,7 @@ import unittest
 
 import jsonschema
 
+from heatwatcher.cmd import main as main_mod
 from heatwatcher.snapshot import load
 from tests.unit.snapshot import helpers
 
@@ -136,6 +137,29 @@ class TestPlanCommand(unittest.TestCase):
                      'hosts_reaching_target_ratio', '100.0 %',
                      'change_nova_service_state'):
             self.assertIn(text, out)
+
+
+class TestBacktestCommand(unittest.TestCase):
+
+    def test_backtest_on_the_sample(self):
+        code, out, err = heatwatcher('backtest', main_mod.SAMPLE,
+                                     '--test-days', '3', '--format', 'json')
+        self.assertEqual(0, code, err)
+        doc = json.loads(out)
+        self.assertEqual({'last_value', 'seasonal_naive', 'seasonal_profile',
+                          'regression'}, set(doc['models']))
+        self.assertIn(doc['chosen'], doc['models'])
+        self.assertEqual(200, len(doc['instances']))
+        self.assertIn('weekend', doc['models']['last_value']['by_category'])
+
+    def test_backtest_needs_a_training_day(self):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, 's.json')
+            with open(path, 'w') as f:
+                json.dump(helpers.small_snapshot(), f)
+            code, _, err = heatwatcher('backtest', path, '--test-days', '1')
+        self.assertEqual(2, code)
+        self.assertIn('keep at least one for training', err)
 
 
 class TestStdout(unittest.TestCase):
