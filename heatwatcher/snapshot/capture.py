@@ -21,8 +21,10 @@ import datetime
 import re
 import types
 
+import numpy as np
 from oslo_log import log
 
+from heatwatcher.estimation import fit
 from heatwatcher import exception
 
 LOG = log.getLogger(__name__)
@@ -142,15 +144,8 @@ def _series(datasource, resource, kind, metric, start, end, step):
     if not raw:
         return None
     n = int(round((end - start).total_seconds() / step))
-    values = [None] * n
-    for ts, value in raw.items():
-        t = ts if isinstance(ts, datetime.datetime) else \
-            datetime.datetime.fromisoformat(str(ts).replace('Z', '+00:00'))
-        if t.tzinfo is None:
-            t = t.replace(tzinfo=UTC)
-        k = int((t - start).total_seconds() // step)
-        if 0 <= k < n and value is not None:
-            values[k] = float(value)
+    grid = fit.to_grid(raw, start.timestamp(), step, n)
+    values = [None if np.isnan(v) else float(v) for v in grid]
     return {'start': start.isoformat(), 'step': step, 'values': values}
 
 

@@ -269,26 +269,12 @@ def resolve(config, params):
 match = base.match
 
 
-def unmatched_patterns(field, patterns, hostnames):
-    return base.unmatched_patterns(field, patterns, hostnames,
-                                   'enabled compute node')
-
-
 def check_patterns(settings, hostnames):
-    """Check the host patterns of ``settings`` against the audit scope.
+    """Check loop_hosts, host_targets and host_power_profiles patterns.
 
-    A pattern given as an audit parameter that matches no host fails the
-    audit (:class:`InvalidParameter`); one from ``watcher.conf`` may be meant
-    for hosts outside this audit's scope, so it only yields a note.
-
-    :returns: notes for the unmatched configured patterns.
+    See :func:`settings_base.check_patterns`.
     """
-    notes = []
-    for field in ('loop_hosts', 'host_targets', 'host_power_profiles'):
-        problems = unmatched_patterns(field, getattr(settings, field),
-                                      hostnames)
-        if problems and field in settings.from_audit:
-            raise exception.InvalidParameter(
-                field=field, reason=problems[0].split(': ', 1)[1])
-        notes.extend(problems)
-    return notes
+    return base.check_patterns(
+        {field: getattr(settings, field) for field in
+         ('loop_hosts', 'host_targets', 'host_power_profiles')},
+        settings.from_audit, hostnames, 'enabled compute node')

@@ -93,6 +93,27 @@ def match(patterns, hostname):
     return None
 
 
+def check_patterns(fields, from_audit, hostnames, what='compute node'):
+    """Check host patterns against the audit scope.
+
+    A pattern given as an audit parameter that matches no host fails the
+    audit (:class:`InvalidParameter`); one from ``watcher.conf`` may be meant
+    for hosts outside this audit's scope, so it only yields a note.
+
+    :param fields: ``{field name: patterns}``; a name like ``zones[row1]``
+        counts as given in the audit when ``zones`` is in ``from_audit``.
+    :returns: notes for the unmatched configured patterns.
+    """
+    notes = []
+    for field, patterns in fields.items():
+        problems = unmatched_patterns(field, patterns, hostnames, what)
+        if problems and field.split('[')[0] in from_audit:
+            raise exception.InvalidParameter(
+                field=field, reason=problems[0].split(': ', 1)[1])
+        notes.extend(problems)
+    return notes
+
+
 def unmatched_patterns(field, patterns, hostnames, what='compute node'):
     """Messages for each of ``patterns`` that names none of ``hostnames``."""
     out = []

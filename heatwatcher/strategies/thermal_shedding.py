@@ -29,7 +29,6 @@ import numpy as np
 from oslo_log import log
 
 from heatwatcher.estimation import sources
-from heatwatcher import exception
 from heatwatcher.strategies import base
 from heatwatcher.strategies import settings_base
 from heatwatcher.strategies import thermal_shedding_settings as settings
@@ -111,18 +110,10 @@ class ThermalShedding(base.HeatwatcherStrategy):
                 len(decision.shed), len(decision.power_up))}
 
     def _check_patterns(self, s, names):
-        notes = []
         patterns = {'protected_hosts': s.protected_hosts}
         for zone, pats in s.thermal_zones.items():
             patterns['thermal_zones[%s]' % zone] = pats
-        for field, pats in patterns.items():
-            problems = settings_base.unmatched_patterns(field, pats, names)
-            top = field.split('[')[0]
-            if problems and top in s.from_audit:
-                raise exception.InvalidParameter(
-                    field=field, reason=problems[0].split(': ', 1)[1])
-            notes += problems
-        return notes
+        return settings_base.check_patterns(patterns, s.from_audit, names)
 
     @staticmethod
     def _zone(s, name):
@@ -145,12 +136,14 @@ class ThermalShedding(base.HeatwatcherStrategy):
                                          settings_base.match)
         cpu = {i.uuid: i.cpu_percent for i in snap.instances}
         now = datetime.datetime.now(datetime.timezone.utc)
-        insts, load = [], {}
-        for n in nodes:
+        insts = []
+        load, used = np.zeros(len(nodes)), np.zeros((len(nodes), 3))
+        for k, n in enumerate(nodes):
             for i in model.get_node_instances(n):
                 pct = cpu.get(i.uuid)
                 ld = i.vcpus * (100.0 if pct is None else pct) / 100.0
-                load[n.hostname] = load.get(n.hostname, 0.0) + ld
+                load[k] += ld
+                used[k] += (i.vcpus, i.memory, i.disk)
                 # versioned objects raise, not return None, for unset fields
                 created = (i.created if i.obj_attr_is_set('created')
                            else None)
@@ -169,13 +162,11 @@ class ThermalShedding(base.HeatwatcherStrategy):
                          for t in temps.values()) or shed
         metal = collect.baremetal_nodes(self.metal_helper, [
             n.hostname for n in nodes]) if needs_node else {}
+        heat = models.heat_rate(load)
         hosts = []
         for k, n in enumerate(nodes):
-            used = sum((i.demand for i in insts if i.host == n.hostname),
-                       np.zeros(3))
             cap = np.array([n.vcpu_capacity, n.memory_mb_capacity,
                             n.disk_gb_capacity], float)
-            h_load = load.get(n.hostname, 0.0)
             hosts.append(plan_mod.Host(
                 name=n.hostname, zone=zone_of[n.hostname],
                 active=n.state == 'up' and n.status == 'enabled',
@@ -183,11 +174,9 @@ class ThermalShedding(base.HeatwatcherStrategy):
                 protected=settings_base.match(
                     dict.fromkeys(s.protected_hosts), n.hostname) is not None,
                 temperature=temps.get(n.hostname),
-                heat=float(np.interp(min(h_load / max(n.vcpus, 1), 1.0),
-                                     np.linspace(0, 1, 11),
-                                     models.curves[k])),
+                heat=float(heat[k]),
                 idle=float(models.curves[k, 0]), cores=float(n.vcpus),
-                room=np.maximum(cap - used, 0.0),
+                room=np.maximum(cap - used[k], 0.0),
                 node=metal.get(n.hostname)))
         return hosts, insts
 
