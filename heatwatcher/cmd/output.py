@@ -49,6 +49,7 @@ def render(doc):
                           'heat W after', 'vCPU used', 'RAM GiB used',
                           'after', 'power model'], rows),
                   '(* at or above target)', '']
+    parts += _forecast(doc)
     acts = doc['actions']
     parts.append('Actions (%d, in execution order):' % len(acts))
     for k, a in enumerate(acts):
@@ -74,6 +75,26 @@ def render(doc):
     if doc['notes']:
         parts += ['', 'Notes:'] + ['  - %s' % n for n in doc['notes']]
     return '\n'.join(parts)
+
+
+def _pct(value):
+    return '-' if value is None else '%.1f' % value
+
+
+def _forecast(doc):
+    fc = doc.get('forecast')
+    if not fc:
+        return []
+    out = ['Mode %s (%s requested): %s' % (fc['mode'], fc['requested'],
+                                           fc['reason'])]
+    rows = [[h['name'], f['mode'], _pct(f['measured_load']),
+             _pct(f['forecast_load']), _pct(f['planned_load']),
+             _pct(f['backtest_mae'])]
+            for h in doc['hosts'] for f in [h.get('forecast')] if f]
+    if rows and fc['mode'] == 'proactive':
+        out += [_table(['host', 'mode', 'load % measured', 'forecast',
+                        'planned', 'backtest MAE %'], rows)]
+    return out + ['']
 
 
 class Progress:

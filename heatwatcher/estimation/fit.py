@@ -28,6 +28,8 @@ than ``min_range`` between its 5th and 95th percentiles.
 """
 
 import dataclasses
+import datetime
+import functools
 
 import numpy as np
 from scipy import optimize
@@ -84,16 +86,28 @@ def join_series(power, util, granularity):
 
 
 def _epoch(ts):
-    import datetime
     if isinstance(ts, (int, float)):
         return float(ts)
     if isinstance(ts, datetime.datetime):
         t = ts
     else:
-        t = datetime.datetime.fromisoformat(str(ts).replace('Z', '+00:00'))
+        return _epoch_text(str(ts))
     if t.tzinfo is None:
         t = t.replace(tzinfo=datetime.timezone.utc)
     return t.timestamp()
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _epoch_text(ts):
+    # Series of many resources share their timestamps: parse each once.
+    return _epoch(datetime.datetime.fromisoformat(ts.replace('Z', '+00:00')))
+
+
+def _number(value):
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return np.nan
 
 
 def to_grid(series, start, step, n):
@@ -102,19 +116,17 @@ def to_grid(series, start, step, n):
     :returns: ``(n,)`` bucket means from ``start`` (epoch s) every ``step``
         s; NaN where no sample.
     """
+    items = list((series or {}).items())
+    t = np.fromiter((_epoch(ts) for ts, _ in items), float, len(items))
+    v = np.fromiter((_number(x) for _, x in items), float, len(items))
+    k = np.floor((t - start) / step)
+    ok = (k >= 0) & (k < n) & np.isfinite(v)
+    k = k[ok].astype(int)
+    sums = np.bincount(k, weights=v[ok], minlength=n)
+    counts = np.bincount(k, minlength=n)
     out = np.full(n, np.nan)
-    sums, counts = np.zeros(n), np.zeros(n)
-    for ts, value in (series or {}).items():
-        try:
-            v = float(value)
-        except (TypeError, ValueError):
-            continue
-        k = int((_epoch(ts) - start) // step)
-        if 0 <= k < n and np.isfinite(v):
-            sums[k] += v
-            counts[k] += 1
-    ok = counts > 0
-    out[ok] = sums[ok] / counts[ok]
+    have = counts > 0
+    out[have] = sums[have] / counts[have]
     return out
 
 

@@ -46,9 +46,16 @@ def day_matrix(series, start, step, slot_minutes):
     return y, dates
 
 
-def categories(dates, weekend=WEEKEND):
-    """0 for weekdays, 1 for weekend days (``weekend`` = weekday numbers)."""
-    return np.array([1 if d.weekday() in weekend else 0 for d in dates])
+def categories(dates, weekend=WEEKEND, holidays=()):
+    """0 for weekdays, 1 for weekend days and holidays.
+
+    :param weekend: weekday numbers (Monday = 0) of the weekend.
+    :param holidays: ISO dates (``YYYY-MM-DD``) counted as weekend days.
+    """
+    off = {str(h) for h in holidays}
+    return np.array([1 if d.weekday() in weekend
+                     or d.date().isoformat() in off else 0 for d in dates],
+                    dtype=int)
 
 
 def _scores(pred, target, cats):
@@ -66,13 +73,16 @@ def _scores(pred, target, cats):
     return out
 
 
-def backtest(y, cats, horizon, test_days, ids=None, alpha=0.3):
+def backtest(y, cats, horizon, test_days, ids=None, alpha=0.3,
+             contiguous=True):
     """Fit on all but the last ``test_days`` days, score on them.
+
+    :param contiguous: False when the days of ``y`` are not consecutive.
 
     :returns: ``{"models": {name: {"mae", "mape", "by_category"}},
         "chosen": name, "instances": {id: name}, "points": M}``
     """
-    s = models.samples(y, cats, horizon, alpha)
+    s = models.samples(y, cats, horizon, alpha, contiguous=contiguous)
     days = y.shape[1]
     train = s.day < days - test_days
     coef = models.fit_regression(s.x[train], s.y[train])

@@ -14,20 +14,22 @@
 Data: ``Y`` of shape ``(N, D, K)``: N instances, D days, K slots per day
 (``slot_minutes`` long), each the mean CPU use (%) in that slot, NaN where
 missing; ``categories`` ``(D,)`` the day category of each day (0 = weekday,
-1 = weekend by default; any calendar of integer categories works).
+1 = weekend or holiday by default; any calendar of integer categories
+works). Time is also indexed flat: slot ``t = d * K + k``.
 
-Forecast target at day ``d``, slot ``k``: the mean load over the next
-``h`` slots (the horizon), ``mean(Y[:, d, k:k+h])``; only information from
-before slot ``k`` is used. Models, vectorised over instances:
+A forecast issued at slot ``t`` (using only slots before ``t``) for the
+window ``[t + lead, t + lead + width)`` targets the mean load over that
+window; windows may cross midnight. Models, vectorised over instances:
 
-* ``last_value``: mean of the last slot, ``Y[:, d, k-1]``;
+* ``last_value``: the last slot, ``Y[t - 1]``;
 * ``seasonal_naive``: the same window on the most recent earlier day of the
-  same category;
+  same category (per slot, the latest such day that has data);
 * ``seasonal_profile``: an exponentially smoothed profile per category and
-  slot (updated day by day with weight ``alpha``), averaged over the window;
+  slot (updated day by day with weight ``alpha``), as known at the start of
+  the day the forecast is issued, averaged over the window;
 * ``regression``: ridge regression, pooled over instances, of the target on
-  ``[1, last_value, seasonal_naive, seasonal_profile, mean of the last h
-  slots]``.
+  ``[1, last_value, seasonal_naive, seasonal_profile, mean of the last
+  recent slots]``.
 """
 
 import dataclasses
@@ -41,11 +43,11 @@ FEATURES = ('last_value', 'seasonal_naive', 'seasonal_profile', 'recent')
 
 @dataclasses.dataclass
 class Samples:
-    """Features and targets at every (day, slot) with a full history.
+    """Features and targets at every issue slot with a target window.
 
     :ivar x: ``(M, 4)`` features (FEATURES order); :ivar y: ``(M,)`` target;
     :ivar day: ``(M,)`` day index; :ivar instance: ``(M,)`` instance index;
-    :ivar slot: ``(M,)`` slot of day.
+    :ivar slot: ``(M,)`` slot of day (of the issue time).
     """
 
     x: np.ndarray
@@ -61,44 +63,82 @@ def _nanmean(a, axis):
         return np.nanmean(a, axis=axis)
 
 
-def samples(y, categories, horizon, alpha=0.3):
-    """Build :class:`Samples` from ``Y`` ``(N, D, K)``.
+def seasonal(y, categories, alpha=0.3):
+    """Seasonal state known at the start of each day.
 
-    :param horizon: slots averaged in the target (e.g. 3 x 20 min = 1 h).
-    :param alpha: smoothing weight of the seasonal profile.
+    :returns: ``(S, P)``: ``S`` ``(N, D, K)`` the value of the same slot on
+        the latest earlier day of the day's category that has one;
+        ``P`` ``(N, D, C, K)`` each category's smoothed profile before day d.
     """
-    n, days, k_max = y.shape
-    cats = np.asarray(categories)
-    profile = np.full((n, int(cats.max()) + 1 if days else 1, k_max),
-                      np.nan)
-    xs, ys, ds, ins, ks = [], [], [], [], []
+    n, days, k = y.shape
+    cats = np.asarray(categories, dtype=int)
+    c_max = int(cats.max()) + 1 if days else 1
+    s = np.full(y.shape, np.nan)
+    p = np.full((n, days, c_max, k), np.nan)
+    last = np.full((n, c_max, k), np.nan)
+    prof = np.full((n, c_max, k), np.nan)
     for d in range(days):
         c = cats[d]
-        earlier = [e for e in range(d) if cats[e] == c]
-        for k in range(1, k_max - horizon + 1):
-            target = _nanmean(y[:, d, k:k + horizon], 1)
-            snaive = np.full(n, np.nan)
-            for e in reversed(earlier):
-                window = _nanmean(y[:, e, k:k + horizon], 1)
-                snaive = np.where(np.isnan(snaive), window, snaive)
-            xs.append(np.column_stack([
-                y[:, d, k - 1], snaive,
-                _nanmean(profile[:, c, k:k + horizon], 1),
-                _nanmean(y[:, d, max(0, k - horizon):k], 1)]))
-            ys.append(target)
-            ds.append(np.full(n, d))
-            ins.append(np.arange(n))
-            ks.append(np.full(n, k))
+        s[:, d] = last[:, c]
+        p[:, d] = prof
         day = y[:, d]
-        old = profile[:, c]
-        profile[:, c] = np.where(np.isnan(old), day, np.where(
-            np.isnan(day), old, alpha * day + (1 - alpha) * old))
-    if not xs:
+        seen = ~np.isnan(day)
+        last[:, c] = np.where(seen, day, last[:, c])
+        old = prof[:, c]
+        prof[:, c] = np.where(np.isnan(old), day, np.where(
+            seen, alpha * day + (1 - alpha) * old, old))
+    return s, p
+
+
+def features(y, categories, t, lead=0, width=1, recent=None, state=None,
+             alpha=0.3):
+    """Features and targets of forecasts issued at flat slots ``t``.
+
+    :param t: ``(T,)`` issue slots, ``1 <= t`` and
+        ``t + lead + width <= D * K``.
+    :param recent: slots averaged in the ``recent`` feature (default
+        ``width``).
+    :param state: ``seasonal(y, categories, alpha)`` if already computed.
+    :returns: ``(x (N, T, 4), target (N, T))``
+    """
+    n, days, k = y.shape
+    cats = np.asarray(categories, dtype=int)
+    s, p = state if state is not None else seasonal(y, cats, alpha)
+    yf, sf = y.reshape(n, -1), s.reshape(n, -1)
+    t = np.asarray(t, dtype=int)
+    win = t[:, None] + lead + np.arange(width)[None, :]     # (T, width)
+    back = t[:, None] - 1 - np.arange(recent or width)[None, :]
+    past = np.where(back >= 0, yf[:, np.clip(back, 0, None)], np.nan)
+    prof = p[:, (t // k)[:, None], cats[win // k], win % k]
+    x = np.stack([yf[:, t - 1], _nanmean(sf[:, win], 2),
+                  _nanmean(prof, 2), _nanmean(past, 2)], axis=2)
+    return x, _nanmean(yf[:, win], 2)
+
+
+def samples(y, categories, horizon, alpha=0.3, lead=0, recent=None,
+            contiguous=True):
+    """Build :class:`Samples` of every issue slot of ``Y`` ``(N, D, K)``.
+
+    :param horizon: slots averaged in the target (e.g. 3 x 20 min = 1 h).
+    :param lead: slots between the issue time and the target window.
+    :param alpha: smoothing weight of the seasonal profile.
+    :param contiguous: False when the days of ``Y`` are not consecutive:
+        then only windows inside one day are used.
+    """
+    n, days, k = y.shape
+    t = np.arange(1, days * k - lead - horizon + 1)
+    if not contiguous:
+        first = t - (recent or horizon)
+        t = t[(first >= (t // k) * k)
+              & ((t + lead + horizon - 1) // k == t // k)]
+    if n == 0 or len(t) == 0:
         empty = np.zeros(0)
         return Samples(np.zeros((0, 4)), empty, empty, empty, empty)
-    return Samples(np.concatenate(xs), np.concatenate(ys),
-                   np.concatenate(ds), np.concatenate(ins),
-                   np.concatenate(ks))
+    x, target = features(y, categories, t, lead, horizon, recent,
+                         alpha=alpha)
+    return Samples(x.reshape(-1, 4), target.reshape(-1),
+                   np.tile(t // k, n), np.repeat(np.arange(n), len(t)),
+                   np.tile(t % k, n))
 
 
 def fit_regression(x, y, ridge=1e-3):
@@ -113,10 +153,10 @@ def fit_regression(x, y, ridge=1e-3):
 
 
 def predict(name, x, coef=None):
-    """``(M,)`` forecasts of model ``name`` from features ``x``."""
+    """Forecasts of model ``name`` from features ``x`` ``(..., 4)``."""
     if name == 'regression':
         if coef is None:
-            return np.full(len(x), np.nan)
-        pred = np.column_stack([np.ones(len(x)), x]) @ coef
+            return np.full(x.shape[:-1], np.nan)
+        pred = x @ np.asarray(coef)[1:] + coef[0]
         return np.clip(pred, 0.0, 100.0)
-    return x[:, FEATURES.index(name)]
+    return x[..., FEATURES.index(name)]

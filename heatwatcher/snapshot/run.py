@@ -145,7 +145,7 @@ def run(doc, strategy_name='heat_consolidation', params=None):
     strategy.input_parameters = utils.Struct(params)
     solution = strategy.execute()
     report = getattr(strategy, 'report', {}) or {}
-    return {
+    out = {
         'goal': strategy.get_goal_name(),
         'strategy': strategy_name,
         'parameters': report.get('settings', params),
@@ -158,3 +158,6 @@ def run(doc, strategy_name='heat_consolidation', params=None):
         'solver': report.get('solver', {}),
         'notes': report.get('notes', []),
     }
+    if report.get('forecast'):
+        out['forecast'] = report['forecast']
+    return out

@@ -35,6 +35,7 @@ class HeatwatcherStrategy(base.BaseStrategy):
         self._metal_helper = None
         self.indicators = None
         self.report = {}
+        self.audit_uuid = None
 
     @property
     def metal_helper(self):
@@ -46,6 +47,7 @@ class HeatwatcherStrategy(base.BaseStrategy):
         self._pre_execute()
 
     def do_execute(self, audit=None):
+        self.audit_uuid = getattr(audit, 'uuid', None)
         try:
             self._run()
         except exception.HeatwatcherException as exc:

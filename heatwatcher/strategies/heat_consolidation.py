@@ -40,6 +40,7 @@ from heatwatcher.planning import efficacy
 from heatwatcher.planning import report as report_mod
 from heatwatcher.planning import sequence
 from heatwatcher.strategies import base
+from heatwatcher.strategies import forecasting
 from heatwatcher.strategies import heat_consolidation_settings as settings
 from heatwatcher.telemetry import collect
 
@@ -82,6 +83,10 @@ class HeatConsolidation(base.HeatwatcherStrategy):
         s = settings.resolve(self.config, self.input_parameters)
         snap = collect.collect(self.compute_model, self.datasource_backend,
                                sources.load_period(s), s.granularity)
+        fc = forecasting.plan_loads(self.datasource_backend,
+                                    self.compute_model, s, snap,
+                                    self.audit_uuid or 'offline')
+        snap = fc.snapshot
         names = [h.name for h in snap.hosts]
         pattern_notes = settings.check_patterns(s, names)
         for note in pattern_notes:
@@ -90,7 +95,8 @@ class HeatConsolidation(base.HeatwatcherStrategy):
         models, thermals, est_notes, targets = self._estimate(s, snap,
                                                               targets)
         problem, info = build.build(snap, s, models, loop, targets)
-        notes = (list(snap.notes) + pattern_notes + est_notes + info.notes
+        notes = (list(snap.notes) + fc.notes + pattern_notes + est_notes
+                 + info.notes
                  + ['host %s not considered: %s' % kv
                     for kv in sorted(snap.skipped_hosts.items())])
         for note in info.notes:
@@ -139,7 +145,8 @@ class HeatConsolidation(base.HeatwatcherStrategy):
             'settings': s.as_dict(), 'notes': notes,
             'missing_instance_cpu_usage': info.missing,
             'hosts': self._host_rows(s, problem, result.assign, models,
-                                     thermals),
+                                     thermals, fc.hosts),
+            'forecast': fc.report,
             'skipped_hosts': dict(snap.skipped_hosts),
             'solver': {'status': result.status, 'method': result.method,
                        'reason': result.reason, 'seconds': result.elapsed,
@@ -149,7 +156,7 @@ class HeatConsolidation(base.HeatwatcherStrategy):
                        'bound_seconds': result.stats.get('bound_seconds'),
                        'cells': result.stats.get('cells'),
                        'sequencing': seq},
-            'summary': self._summary(result, info, snap, s)}
+            'summary': self._summary(result, info, snap, s, fc.report)}
         LOG.info('heat_consolidation indicators: %s', self.indicators)
 
     def _estimate(self, s, snap, targets):
@@ -177,9 +184,11 @@ class HeatConsolidation(base.HeatwatcherStrategy):
         return models, thermals, notes, targets
 
     @staticmethod
-    def _host_rows(s, problem, assign, models, thermals):
+    def _host_rows(s, problem, assign, models, thermals, forecast):
         rows = report_mod.host_rows(problem, assign, models,
                                     s.idle_host_action)
+        for row in rows:
+            row['forecast'] = forecast.get(row['name'])
         if s.heat_source == 'simulation':
             for h, row in enumerate(rows):
                 row['simulation'] = sources.outlook(
@@ -224,11 +233,15 @@ class HeatConsolidation(base.HeatwatcherStrategy):
                 node.status = 'disabled'
                 node.disabled_reason = params['disabled_reason']
 
-    def _summary(self, result, info, snap, s):
+    def _summary(self, result, info, snap, s, forecast):
         parts = ['%s: %d/%d loop hosts at target (bound %d)'
                  % (result.status, result.score.reached,
                     self.indicators['loop_hosts_count'],
-                    result.bound.reached)]
+                    result.bound.reached),
+                 'mode %s' % forecast['mode']]
+        if forecast['failsafe_hosts']:
+            parts.append('%d hosts in failsafe'
+                         % len(forecast['failsafe_hosts']))
         if info.missing:
             parts.append('%d instances without CPU data (%s)'
                          % (len(info.missing), s.missing_metric_policy))

@@ -18,6 +18,7 @@ it per audit.
 """
 
 import dataclasses
+import datetime
 
 from oslo_config import cfg
 from oslo_config import types
@@ -51,6 +52,11 @@ HEAT_SOURCE_CHOICES = [
               'load'),
     ('simulation', 'fitted power model and a fitted thermal (RC) model '
                    'simulated over horizon')]
+MODE_CHOICES = [
+    ('auto', 'proactive while the forecast backtest error is below '
+             'autostart_accuracy, reactive otherwise'),
+    ('reactive', 'plan on the measured load over period'),
+    ('proactive', 'plan on the forecast load over horizon')]
 HEAT_METRIC_CHOICES = [
     ('heat_rate', 'targets are heat rates (W)'),
     ('time_above_temperature', 'targets are the fraction of horizon the '
@@ -118,7 +124,8 @@ SETTINGS = [
      {'type': 'string', 'enum': [c for c, _ in HEAT_METRIC_CHOICES]}),
     (cfg.IntOpt(
         'horizon', default=3600, min=300,
-        help='Time (s) simulated ahead by heat_source simulation.'),
+        help='Time (s) ahead the plan is made for: the forecast horizon, '
+             'and the time simulated by heat_source simulation.'),
      {'type': 'integer', 'minimum': 300}),
     (cfg.FloatOpt(
         'min_useful_temperature', default=45.0,
@@ -172,6 +179,62 @@ SETTINGS = [
         'solver_time_limit', default=60.0, min=1.0, max=3600.0,
         help='Wall-clock limit (s) of the placement search.'),
      {'type': 'number', 'minimum': 1, 'maximum': 3600}),
+    (cfg.StrOpt(
+        'mode', default='auto', choices=MODE_CHOICES,
+        help='Plan on measured load (reactive), on the forecast for the '
+             'next horizon (proactive), or proactive only while the '
+             'forecast has proven accurate (auto).'),
+     {'type': 'string', 'enum': [c for c, _ in MODE_CHOICES]}),
+    (cfg.IntOpt(
+        'forecast_window', default=14 * 86400, min=2 * 86400,
+        help='History (s) of instance_cpu_usage the forecast is fitted '
+             'on.'),
+     {'type': 'integer', 'minimum': 2 * 86400}),
+    (cfg.IntOpt(
+        'slot_minutes', default=20, min=5, max=240,
+        help='Length (minutes) of the time-of-day slots of the forecast; '
+             'divides a day, and is a multiple of granularity.'),
+     {'type': 'integer', 'minimum': 5, 'maximum': 240}),
+    (cfg.ListOpt(
+        'weekend_days', default=['5', '6'],
+        help='Weekday numbers (Monday = 0) forming the weekend day '
+             'category of the forecast.'),
+     {'type': 'array', 'items': {'type': 'integer', 'minimum': 0,
+                                 'maximum': 6}}),
+    (cfg.ListOpt(
+        'holidays', default=[],
+        help='Dates (YYYY-MM-DD) the forecast treats as weekend days.'),
+     {'type': 'array', 'items': {'type': 'string',
+                                 'pattern': r'^\d{4}-\d{2}-\d{2}$'}}),
+    (cfg.IntOpt(
+        'accuracy_window', default=2 * 86400, min=86400,
+        help='The last seconds of history (whole days) on which the '
+             'forecast models are backtested and chosen; fitted on the '
+             'history before.'),
+     {'type': 'integer', 'minimum': 86400}),
+    (cfg.FloatOpt(
+        'autostart_accuracy', default=5.0, min=0.0, max=100.0,
+        help='Mode auto plans proactively while the chosen model\'s '
+             'backtest MAE of host load (percent of host capacity, mean '
+             'over hosts) is below this.'),
+     {'type': 'number', 'minimum': 0, 'maximum': 100}),
+    (cfg.FloatOpt(
+        'failsafe_low', default=0.0, min=0.0, max=100.0,
+        help='A host whose measured load (% of its vCPUs) is below this is '
+             'planned reactively whatever the mode.'),
+     {'type': 'number', 'minimum': 0, 'maximum': 100}),
+    (cfg.FloatOpt(
+        'failsafe_high', default=90.0, min=0.0, max=100.0,
+        help='A host whose measured load (% of its vCPUs) is above this is '
+             'planned reactively whatever the mode.'),
+     {'type': 'number', 'minimum': 0, 'maximum': 100}),
+    (cfg.FloatOpt(
+        'min_benefit_duration', default=0.5, min=0.0, max=1.0,
+        help='Fraction of the horizon a heat gain must last for the '
+             'migrations enabling it to be planned: proactive instances '
+             'are planned on the highest load they keep for that share of '
+             'the horizon.'),
+     {'type': 'number', 'minimum': 0, 'maximum': 1}),
     (cfg.FloatOpt(
         'mip_rel_gap', default=1e-4, min=0.0, max=1.0,
         help='Relative MILP gap at which a solve stops (of the weighted '
@@ -216,6 +279,16 @@ class Settings:
     idle_host_action: str
     max_migrations: int
     solver_time_limit: float
+    mode: str
+    forecast_window: int
+    slot_minutes: int
+    weekend_days: list
+    holidays: list
+    accuracy_window: int
+    autostart_accuracy: float
+    failsafe_low: float
+    failsafe_high: float
+    min_benefit_duration: float
     mip_rel_gap: float
     # names of the settings given as audit parameters (the rest: options)
     from_audit: frozenset = frozenset()
@@ -258,12 +331,50 @@ def resolve(config, params):
             field='heat_metric',
             reason='time_above_temperature needs heat_source simulation, '
                    'got %s' % s.heat_source)
+    _check_forecast(s)
     if s.granularity > s.period:
         raise exception.InvalidParameter(
             field='granularity',
             reason='granularity (%s s) is longer than period (%s s)'
                    % (s.granularity, s.period))
     return s
+
+
+def _check_forecast(s):
+    try:
+        s.weekend_days = sorted({int(d) for d in s.weekend_days or []})
+    except (TypeError, ValueError):
+        raise exception.InvalidParameter(
+            field='weekend_days', reason='expected weekday numbers 0-6, '
+            'got %r' % (s.weekend_days,))
+    if any(not 0 <= d <= 6 for d in s.weekend_days):
+        raise exception.InvalidParameter(
+            field='weekend_days', reason='weekday numbers are 0 (Monday) to '
+            '6, got %s' % s.weekend_days)
+    s.holidays = [str(h) for h in s.holidays or []]
+    for h in s.holidays:
+        try:
+            datetime.date.fromisoformat(h)
+        except ValueError:
+            raise exception.InvalidParameter(
+                field='holidays', reason='%r is not a YYYY-MM-DD date' % h)
+    if 1440 % s.slot_minutes or (s.slot_minutes * 60) % s.granularity:
+        raise exception.InvalidParameter(
+            field='slot_minutes',
+            reason='a slot must divide a day and be a multiple of '
+                   'granularity (%s s), got %s minutes'
+                   % (s.granularity, s.slot_minutes))
+    if s.failsafe_low > s.failsafe_high:
+        raise exception.InvalidParameter(
+            field='failsafe_low', reason='%s %% is above failsafe_high '
+            '(%s %%)' % (s.failsafe_low, s.failsafe_high))
+    if s.accuracy_window % 86400 or \
+            s.accuracy_window + 86400 > s.forecast_window:
+        raise exception.InvalidParameter(
+            field='accuracy_window',
+            reason='whole days, at least one day shorter than '
+                   'forecast_window (%s s), got %s s'
+                   % (s.forecast_window, s.accuracy_window))
 
 
 match = base.match

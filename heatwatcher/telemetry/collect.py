@@ -172,6 +172,49 @@ def host_temperatures(datasource, nodes, metric, period, granularity):
     return temps, notes
 
 
+def _now(datasource):
+    # Datasources serving recorded series have their own "now"; live ones
+    # (Gnocchi, Prometheus) end at the present.
+    end = getattr(datasource, 'now', None)
+    if not isinstance(end, datetime.datetime):
+        end = datetime.datetime.now(datetime.timezone.utc)
+    return end
+
+
+def _read_series(datasource, resources, resource_type, metric, start, end,
+                 granularity, what):
+    """``statistic_series`` of ``metric`` for each of ``resources``.
+
+    :param resources: ``{key: Watcher resource}``.
+    :returns: ``({key: {timestamp: value}}, notes)``
+    """
+    per, failures = {}, []
+    for key, resource in resources.items():
+        try:
+            series = datasource.statistic_series(
+                resource=resource, resource_type=resource_type,
+                meter_name=metric, start_time=start, end_time=end,
+                granularity=granularity)
+        except Exception as exc:
+            failures.append('%s (%s)' % (key, exc))
+            continue
+        if isinstance(series, dict) and series:
+            per[key] = series
+        elif series:
+            failures.append('%s (%s is not a series)'
+                            % (key, type(series).__name__))
+    notes = []
+    if failures:
+        notes.append('%s not read for %d %s: %s'
+                     % (metric, len(failures), what,
+                        '; '.join(failures[:3])))
+    missing = len(resources) - len(per) - len(failures)
+    if missing:
+        notes.append('%s: no data for %d of %d %s'
+                     % (metric, missing, len(resources), what))
+    return per, notes
+
+
 def host_series(datasource, compute_model, hostnames, metrics, window,
                 granularity):
     """History of host ``metrics`` over the last ``window`` seconds.
@@ -183,39 +226,31 @@ def host_series(datasource, compute_model, hostnames, metrics, window,
     :returns: ``({metric: {hostname: {timestamp: value}}}, end time,
         notes)``
     """
-    # Datasources serving recorded series have their own "now"; live ones
-    # (Gnocchi, Prometheus) end at the present.
-    end = getattr(datasource, 'now', None)
-    if not isinstance(end, datetime.datetime):
-        end = datetime.datetime.now(datetime.timezone.utc)
+    end = _now(datasource)
     start = end - datetime.timedelta(seconds=window)
     nodes = {n.hostname: n for n in
              compute_model.get_all_compute_nodes().values()}
+    resources = {name: nodes[name] for name in hostnames}
     out, notes = {}, []
     for metric in metrics:
-        per, failures = {}, []
-        for name in hostnames:
-            try:
-                series = datasource.statistic_series(
-                    resource=nodes[name], resource_type='compute_node',
-                    meter_name=metric, start_time=start, end_time=end,
-                    granularity=granularity)
-            except Exception as exc:
-                failures.append('%s (%s)' % (name, exc))
-                continue
-            if isinstance(series, dict) and series:
-                per[name] = series
-            elif series:
-                failures.append('%s (%s is not a series)'
-                                % (name, type(series).__name__))
-        out[metric] = per
-        if failures:
-            notes.append('%s not read for %d hosts: %s'
-                         % (metric, len(failures), '; '.join(failures[:3])))
-        missing = len(hostnames) - len(per) - len(failures)
-        if missing:
-            notes.append('%s: no data for %d of %d hosts'
-                         % (metric, missing, len(hostnames)))
+        out[metric], more = _read_series(datasource, resources,
+                                         'compute_node', metric, start, end,
+                                         granularity, 'hosts')
+        notes += more
+    return out, end, notes
+
+
+def instance_series(datasource, compute_model, uuids, window, granularity):
+    """``instance_cpu_usage`` history of ``uuids`` over the last ``window``.
+
+    :returns: ``({uuid: {timestamp: percent}}, end time, notes)``
+    """
+    end = _now(datasource)
+    start = end - datetime.timedelta(seconds=window)
+    resources = {u: compute_model.get_instance_by_uuid(u) for u in uuids}
+    out, notes = _read_series(datasource, resources, 'instance',
+                              'instance_cpu_usage', start, end, granularity,
+                              'instances')
     return out, end, notes
 
 

@@ -65,7 +65,8 @@ def main(argv=None):
         sys.stderr.write('forecast: %s not found\n' % SHARED)
         return 2
     y, days, vms = load(SHARED)
-    res = backtest.backtest(y, backtest.categories(days), 3, 4, vms)
+    res = backtest.backtest(y, backtest.categories(days), 3, 4, vms,
+                            contiguous=False)
     chosen = res['models'][res['chosen']]['mae']
     gains = {base: round(100 * (1 - chosen / res['models'][base]['mae']), 1)
              for base in ('seasonal_naive', 'last_value')}

@@ -1,0 +1,44 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""Options of the ``[heatwatcher]`` group: forecast state between audits."""
+
+from oslo_config import cfg
+
+GROUP = 'heatwatcher'
+
+OPTS = [
+    cfg.StrOpt(
+        'state_path', default=None,
+        help='Directory where heat_consolidation keeps its fitted forecast '
+             'models between runs of a continuous audit (one file per '
+             'audit). Unset: models are fitted on the history at every '
+             'run and nothing is written.'),
+    cfg.IntOpt(
+        'retrain_interval', default=86400, min=0,
+        help='With state_path: seconds after which the saved forecast '
+             'models are refitted (and their backtest error measured '
+             'again). 0 refits at every run.'),
+    cfg.BoolOpt(
+        'predict_only', default=False,
+        help='With state_path: never refit saved forecast models, only '
+             'predict with them (keeps plans from oscillating after the '
+             'migrations change the load they were fitted on). Models are '
+             'fitted once when none are saved yet.'),
+]
+
+
+def register_opts(conf):
+    conf.register_opts(OPTS, group=GROUP)
+
+
+def list_opts():
+    return [(GROUP, OPTS)]

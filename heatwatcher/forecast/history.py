@@ -1,0 +1,71 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""Slot matrices from an audit's ``instance_cpu_usage`` history.
+
+Pure: ``{uuid: {timestamp: percent}}`` series in, the ``(N, D, K)`` matrix
+of :mod:`heatwatcher.forecast.models` out, aligned on midnight UTC, with
+the day category of each day and the slot where the forecast starts.
+"""
+
+import dataclasses
+import datetime
+
+import numpy as np
+
+from heatwatcher.estimation import fit
+from heatwatcher.forecast import backtest
+
+
+@dataclasses.dataclass
+class History:
+    """:ivar y: ``(N, D, K)``; :ivar cats: ``(D,)``; :ivar now: first flat
+    slot without data; :ivar days: days of history with any sample.
+    """
+
+    y: np.ndarray
+    cats: np.ndarray
+    now: int
+    days: float
+
+
+def matrix(series, uuids, end, window, step, slot_minutes, horizon,
+           weekend=backtest.WEEKEND, holidays=()):
+    """Build the history of ``uuids`` over ``[end - window, end)``.
+
+    :param end: aware datetime, the audit's "now".
+    :param window: seconds of history; :param step: sample spacing (s),
+        dividing ``slot_minutes * 60``.
+    :param horizon: slots after ``now`` the matrix must hold.
+    :param holidays: ISO dates counted in the weekend category.
+    :returns: :class:`History`
+    """
+    start = end - datetime.timedelta(seconds=window)
+    n_steps = int(window // step)
+    grid = np.array([fit.to_grid(series.get(u), start.timestamp(), step,
+                                 n_steps) for u in uuids],
+                    dtype=float).reshape(len(uuids), n_steps)
+    y, dates = backtest.day_matrix(grid, start, step, slot_minutes)
+    k = y.shape[2]
+    slot = slot_minutes * 60
+    now = int((end - dates[0]).total_seconds() // slot)
+    flat = y.reshape(len(uuids), -1)
+    flat[:, now:] = np.nan                    # a slot still in progress
+    extra = -(-max(now + horizon - flat.shape[1], 0) // k)
+    if extra:
+        y = np.concatenate([y, np.full((len(uuids), extra, k), np.nan)], 1)
+        dates = dates + [dates[-1] + datetime.timedelta(days=i + 1)
+                         for i in range(extra)]
+    seen = np.isfinite(grid).any(axis=0)
+    days = (float(seen.size - np.argmax(seen)) * step / 86400.0
+            if seen.any() else 0.0)
+    return History(y, backtest.categories(dates, weekend, holidays), now,
+                   days)
