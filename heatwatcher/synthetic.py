@@ -184,3 +184,28 @@ def to_problem(cluster):
     loop = np.array([n in params['loop_hosts'] for n in names])
     targets = np.array([s.host_targets.get(n, 0.0) for n in names])
     return build.build(snap, s, models, loop, targets)[0]
+
+
+def daily_cycle(uuids, now, days=14, busy=(12, 14), low=10.0, high=80.0,
+                noise=0.0, seed=0, step=300):
+    """``instance_cpu_usage`` series with the same busy hours every day.
+
+    Each instance runs at ``high`` % during ``busy`` (UTC hours, start
+    inclusive, end exclusive) and at ``low`` % otherwise, plus Gaussian
+    ``noise`` (percentage points), over the ``days`` before ``now``.
+
+    :returns: ``{uuid: Series}``
+    """
+    import datetime
+
+    from heatwatcher.telemetry import series as series_mod
+
+    rng = np.random.default_rng(seed)
+    n = int(days * 86400 // step)
+    start = now - datetime.timedelta(seconds=n * step)
+    hours = (start.hour + start.minute / 60.0
+             + np.arange(n) * step / 3600.0) % 24
+    base = np.where((hours >= busy[0]) & (hours < busy[1]), high, low)
+    return {u: series_mod.Series(start, step, np.clip(
+        base + rng.normal(0, noise, n) if noise else base, 0, 100))
+        for u in uuids}

@@ -27,8 +27,10 @@ from heatwatcher.forecast import backtest
 
 @dataclasses.dataclass
 class History:
-    """:ivar y: ``(N, D, K)``; :ivar cats: ``(D,)``; :ivar now: first flat
-    slot without data; :ivar days: days of history with any sample.
+    """An audit's load history as slot means.
+
+    :ivar y: ``(N, D, K)``; :ivar cats: ``(D,)``; :ivar now: first flat
+        slot without data; :ivar days: days of history with any sample.
     """
 
     y: np.ndarray

@@ -41,7 +41,9 @@ MODES = ('auto', 'reactive', 'proactive')
 
 @dataclasses.dataclass
 class Decision:
-    """:ivar mode: ``reactive`` or ``proactive`` (of the audit).
+    """The audit's planning mode and what decided it.
+
+    :ivar mode: ``reactive`` or ``proactive`` (of the audit).
     :ivar reason: why, with the error and threshold.
     :ivar failsafe: ``{hostname: measured load %}`` of hosts kept reactive.
     """

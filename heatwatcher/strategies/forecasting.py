@@ -40,8 +40,10 @@ hw_conf.register_opts(CONF)
 
 @dataclasses.dataclass
 class Outcome:
-    """:ivar snapshot: the snapshot to plan on; :ivar report: the audit
-    output's ``forecast`` section; :ivar hosts: ``{hostname: row}``.
+    """What the forecast step hands to the strategy.
+
+    :ivar snapshot: the snapshot to plan on; :ivar report: the audit
+        output's ``forecast`` section; :ivar hosts: ``{hostname: row}``.
     """
 
     snapshot: object
