@@ -65,6 +65,17 @@ class Telemetry(fixtures.Fixture):
         for name, value in values.items():
             per[name] = series_mod.Series(start, step, [value] * samples)
 
+    def set_instance_cycle(self, uuids, days=14, busy=(12, 14), low=10.0,
+                           high=80.0):
+        """Two weeks of ``instance_cpu_usage`` busy at the same hours daily.
+
+        See :func:`heatwatcher.synthetic.daily_cycle`; the fixture's "now"
+        is 12:00 UTC.
+        """
+        from heatwatcher import synthetic
+        self.series.setdefault('instance_cpu_usage', {}).update(
+            synthetic.daily_cycle(uuids, NOW, days, busy, low, high))
+
     def set_instance_cpu(self, percents, samples=12, step=300):
         start = NOW - datetime.timedelta(seconds=samples * step)
         per = self.series.setdefault('instance_cpu_usage', {})
