@@ -21,10 +21,11 @@ option that every strategy carries) for the sample configuration.
 def list_opts():
     """Return ``[(group name, [options])]`` for every heatwatcher group."""
     from heatwatcher.applier import guarded
+    from heatwatcher.conf import heatwatcher as hw_conf
     from heatwatcher.planning import planner
     from heatwatcher.strategies import heat_consolidation
     from heatwatcher.strategies import thermal_shedding
-    return [
+    return hw_conf.list_opts() + [
         ('watcher_strategies.heat_consolidation',
          heat_consolidation.HeatConsolidation.get_config_opts()),
         ('watcher_strategies.thermal_shedding',

@@ -80,7 +80,8 @@ def backtest(y, cats, horizon, test_days, ids=None, alpha=0.3,
     :param contiguous: False when the days of ``y`` are not consecutive.
 
     :returns: ``{"models": {name: {"mae", "mape", "by_category"}},
-        "chosen": name, "instances": {id: name}, "points": M}``
+        "chosen": name, "instances": {id: name}, "instance_mae": {id: MAE
+        of the chosen model}, "points": M}``
     """
     s = models.samples(y, cats, horizon, alpha, contiguous=contiguous)
     days = y.shape[1]
@@ -93,7 +94,7 @@ def backtest(y, cats, horizon, test_days, ids=None, alpha=0.3,
               'coefficients': None if coef is None else
               [round(float(c), 5) for c in coef]}
     if not test.any():
-        result.update(chosen=None, instances={})
+        result.update(chosen=None, instances={}, instance_mae={})
         return result
     tc = cats[s.day[test]]
     for name, p in preds.items():
@@ -102,10 +103,13 @@ def backtest(y, cats, horizon, test_days, ids=None, alpha=0.3,
                            key=lambda n: result['models'][n]['mae'])
     ids = ids if ids is not None else [str(i) for i in range(y.shape[0])]
     inst = s.instance[test]
-    per = {}
+    per, mae = {}, {}
     for i in np.unique(inst):
         m = inst == i
-        per[ids[i]] = min(models.MODELS, key=lambda n: float(np.mean(
-            np.abs(preds[n][test][m] - s.y[test][m]))))
+        errs = {n: float(np.mean(np.abs(preds[n][test][m] - s.y[test][m])))
+                for n in models.MODELS}
+        per[ids[i]] = min(models.MODELS, key=errs.get)
+        mae[ids[i]] = errs[result['chosen']]
     result['instances'] = per
+    result['instance_mae'] = mae
     return result

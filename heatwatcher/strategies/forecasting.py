@@ -50,6 +50,20 @@ class Outcome:
     report: dict
     hosts: dict
     notes: list
+    path: object = None
+    used: object = None
+
+    def lasting(self, problem, assign, min_benefit_duration):
+        """Plan-level damping (:func:`modes.lasting`); returns a note."""
+        keep, share = modes.lasting(problem, assign, self.path, self.used,
+                                    min_benefit_duration)
+        self.report['lasting_share'] = share
+        if keep:
+            return None
+        return ('forecast: the plan beats the current placement in only '
+                '%.0f %% of the horizon (min_benefit_duration %.0f %%); no '
+                'migration is planned' % (100 * share,
+                                          100 * min_benefit_duration))
 
 
 def _horizon_slots(s):
@@ -169,4 +183,4 @@ def plan_loads(datasource, compute_model, s, snap, state_name):
                                else float(p))
            for i, p in zip(insts, planned)]
     return Outcome(dataclasses.replace(snap, instances=new), report, rows,
-                   notes)
+                   notes, path, used)

@@ -109,6 +109,11 @@ class HeatConsolidation(base.HeatwatcherStrategy):
                  result.method, result.elapsed, result.bound.reached,
                  result.bound.method)
         notes.append('solver: %s: %s' % (result.status, result.reason))
+        damped = fc.lasting(problem, result.assign, s.min_benefit_duration)
+        if damped:
+            LOG.info('heat_consolidation: %s', damped)
+            notes.append(damped)
+            result.assign, result.status = problem.current.copy(), 'damped'
         baremetal = None
         empty = actions_mod.emptied_hosts(problem, result.assign)
         if s.idle_host_action == 'power_off' and empty.any():

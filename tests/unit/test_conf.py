@@ -33,6 +33,7 @@ class TestSampleConfig(unittest.TestCase):
         self.assertIn('[watcher_strategies.heat_consolidation]', sample)
         self.assertNotIn('No description provided', sample)
         self.assertIn('[watcher_planners.heat_sequenced]', sample)
+        self.assertIn('[heatwatcher]', sample)
         for group, options in opts.list_opts():
             for opt in options:
                 self.assertRegex(sample, r'(?m)^#%s =' % re.escape(opt.dest))
@@ -40,7 +41,8 @@ class TestSampleConfig(unittest.TestCase):
 
     def test_list_opts_groups(self):
         groups = dict(opts.list_opts())
-        self.assertEqual(['watcher_strategies.heat_consolidation',
+        self.assertEqual(['heatwatcher',
+                          'watcher_strategies.heat_consolidation',
                           'watcher_strategies.thermal_shedding',
                           'watcher_planners.heat_sequenced',
                           'watcher_workflow_engines.heat_guarded'],

@@ -71,7 +71,8 @@ class TestDevstackPlugin(unittest.TestCase):
             f.write(STUBS)
         self.env = dict(
             os.environ, CALLS=self.calls, PYTHON=sys.executable,
-            DEST='/opt/stack', WATCHER_CONF_DIR=self.tmp,
+            DEST='/opt/stack', DATA_DIR='/opt/stack/data',
+            WATCHER_CONF_DIR=self.tmp,
             WATCHER_CONF=self.conf,
             ENABLED_SERVICES='gnocchi-api,watcher-decision-engine,'
                              'watcher-applier',
@@ -107,7 +108,9 @@ class TestDevstackPlugin(unittest.TestCase):
                           'idle_host_action': 'disable',
                           'default_idle_power': '100',
                           'default_max_power': '350',
-                          'heat_source': 'model'}, hc)
+                          'heat_source': 'model', 'mode': 'auto'}, hc)
+        self.assertEqual('/opt/stack/data/heatwatcher',
+                         c['heatwatcher']['state_path'])
         ts = dict(c['watcher_strategies.thermal_shedding'])
         self.assertEqual('row1:r1-*;r2-*', ts['thermal_zones'])
         self.assertEqual(('40', '37', '34'), (
@@ -131,6 +134,7 @@ class TestDevstackPlugin(unittest.TestCase):
         c = self.ini()
         self.assertEqual([], list(c['watcher_strategies.heat_consolidation']
                                   ))
+        self.assertEqual([], list(c['heatwatcher']))
         self.assertNotIn('workflow_engine', c['watcher_applier'])
         self.assertEqual('2', c['watcher_applier']['workers'])
         self.assertNotIn('metric_map_path',
