@@ -104,10 +104,13 @@ def fit(y, cats, now, horizon, test_days, hosts, vcpus, cores, names,
     n, days, k = y.shape
     test_start = now - test_days * k
     train_end = test_start - horizon          # last target ends before test
-    if n == 0 or train_end < k + 1:
+    flat = y.reshape(n, -1)[:, :max(now, 0)]
+    seen = np.flatnonzero(np.isfinite(flat).any(axis=0))
+    span = (now - seen[0]) / float(k) if len(seen) else 0.0
+    if n == 0 or train_end < k + 1 or span < test_days + 1:
         return Fitted(reason='%.1f days of instance_cpu_usage history; '
                       'a backtest over %d day(s) needs at least %d'
-                      % (max(now, 0) / k, test_days, test_days + 1))
+                      % (span, test_days, test_days + 1))
     state = models.seasonal(y, cats, alpha)
     t_train = np.arange(1, train_end)
     t_test = np.arange(test_start, now - horizon + 1)

@@ -11,18 +11,19 @@
 # under the License.
 """Replay a day of PlanetLab traces: reactive vs auto mode, hour by hour.
 
-A generated cluster (:func:`heatwatcher.synthetic.generate`) whose
+Generated clusters (:func:`heatwatcher.synthetic.generate`) whose
 instances run PlanetLab VM traces (``../shared``; VMs on 6 or more days,
-the days taken in date order as if consecutive, 20-minute slots). On the
-last day, every hour, each mode plans with the same solver as the strategy
-and its placement is applied at once:
+the days taken in date order as if consecutive, 20-minute slots). On each
+of the last days, every hour, each mode plans with the same solver as the
+strategy and its placement is applied at once:
 
 * reactive: instances planned on their mean load over the last hour;
-* auto: the forecaster is fitted at the start of the day on the earlier
-  days (accuracy window: the 2 days before); while its backtest error is
-  below ``autostart_accuracy`` the plan uses the damped forecast of the next
-  hour (hosts outside ``[failsafe_low, failsafe_high]`` stay reactive),
-  otherwise it is reactive. The plan must beat staying put in at least
+* auto: the forecaster is fitted at the start of each day on the earlier
+  days (accuracy window: the 2 days before; ``retrain_interval`` 1 day);
+  while its backtest error is below ``autostart_accuracy`` the plan uses
+  the damped forecast of the next hour (hosts outside
+  ``[failsafe_low, failsafe_high]`` stay reactive), otherwise it is
+  reactive. The plan must beat staying put in at least
   ``min_benefit_duration`` (0.5) of the hour's forecast slots, as in the
   strategy.
 
@@ -30,12 +31,14 @@ Each placement is then scored on what the traces actually did during the
 hour: loop hosts reaching their target in each slot (host-hours at target),
 and host-slots whose CPU load exceeded their cores (overloaded).
 
-Usage: ``python tools/bench/forecast_replay.py [--hosts 20] [--out DIR]``.
+Usage: ``python tools/bench/forecast_replay.py [--hosts 10] [--seeds 7,3]
+[--days 3] [--out DIR]``.
 """
 
 import argparse
 import dataclasses
 import json
+import multiprocessing
 import os
 import sys
 import time
@@ -135,10 +138,22 @@ def replay(y, cats, n_hosts, seed, threshold, low, high, benefit,
     return cluster, fitted, float(np.mean(fit_s)), out
 
 
+def _totals(rows, skip_first=False):
+    rows = rows[1:] if skip_first else rows
+    return {'migrations': sum(r['migrations'] for r in rows),
+            'hosts_at_target_hours': round(sum(r['hosts_at_target_hours']
+                                               for r in rows), 2),
+            'overloaded_host_slots': sum(r['overloaded_host_slots']
+                                         for r in rows)}
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--hosts', type=int, default=10)
-    ap.add_argument('--seed', type=int, default=7)
+    ap.add_argument('--seeds', default='7,3,11',
+                    help='generated clusters (comma-separated seeds)')
+    ap.add_argument('--days', type=int, default=3,
+                    help='last days of the traces replayed')
     ap.add_argument('--autostart-accuracy', type=float, default=5.0)
     ap.add_argument('--out', default=os.path.join('doc', 'source',
                                                   'benchmarks'))
@@ -149,60 +164,93 @@ def main(argv=None):
         return 2
     y, days, _ = forecast_bench.load(forecast_bench.SHARED)
     cats = forecast_bench.backtest.categories(days)
-    cluster, fitted, fit_s, out = replay(
-        y, cats, args.hosts, args.seed, args.autostart_accuracy, 0.0, 90.0,
-        0.5)
-    totals = {m: {key: sum(r[key] for r in rows) for key in
-                  ('migrations', 'hosts_at_target_hours',
-                   'overloaded_host_slots')}
-              for m, rows in out.items()}
-    n = len(cluster.instances)
-    auto_rows = out['auto']
-    summary = {
-        'hosts': args.hosts, 'instances': n,
-        'loop_hosts': sum(h.loop for h in cluster.hosts),
-        'model': fitted.chosen, 'backtest_error_percent_of_host':
-            fitted.error, 'autostart_accuracy': args.autostart_accuracy,
-        'fit_seconds': round(fit_s, 2),
-        'auto_proactive_hours': sum(r['mode'] == 'proactive'
-                                    for r in auto_rows),
-        'auto_share_instances_on_forecast': round(
-            sum(r['on_forecast'] for r in auto_rows)
-            / float(n * len(auto_rows)), 3),
-        'totals': totals, 'hours': out}
+    runs = []
+    seeds = [int(x) for x in args.seeds.split(',')]
+    jobs = [(y, cats, args.hosts, seed, args.autostart_accuracy, 0.0, 90.0,
+             0.5, args.days) for seed in seeds]
+    with multiprocessing.Pool(min(len(jobs), os.cpu_count() or 1)) as pool:
+        results = pool.starmap(replay, jobs)
+    for seed, (cluster, fitted, fit_s, out) in zip(seeds, results):
+        n = len(cluster.instances)
+        auto = out['auto']
+        runs.append({
+            'seed': seed, 'hosts': args.hosts, 'instances': n,
+            'loop_hosts': sum(h.loop for h in cluster.hosts),
+            'model': fitted.chosen,
+            'backtest_error_percent_of_host': fitted.error,
+            'fit_seconds': round(fit_s, 3),
+            'auto_proactive_hours': sum(r['mode'] == 'proactive'
+                                        for r in auto),
+            'auto_share_instances_on_forecast': round(
+                sum(r['on_forecast'] for r in auto)
+                / float(n * len(auto)), 3),
+            'totals': {m: _totals(rows) for m, rows in out.items()},
+            'after_first_hour': {m: _totals(rows, True)
+                                 for m, rows in out.items()},
+            'hours': out})
+    overall = {m: {k: round(sum(r['totals'][m][k] for r in runs), 2)
+                   for k in runs[0]['totals'][m]}
+               for m in ('reactive', 'auto')}
+    summary = {'autostart_accuracy': args.autostart_accuracy,
+               'days': args.days, 'overall': overall, 'runs': runs}
     lines = [
-        '# Reactive vs auto mode: one day of PlanetLab traces replayed',
-        '', 'Generated by `tox -e bench` (`tools/bench/forecast_replay.py`):'
-        ' %d hosts (%d on the loop), %d instances running PlanetLab VM '
-        'traces; planned every hour of the last day, each placement applied '
-        'and scored on what the traces did in the following hour.'
-        % (args.hosts, summary['loop_hosts'], n), '',
-        'Auto mode: model %s, backtest MAE %.2f %% of host capacity '
-        '(autostart_accuracy %.1f %%), proactive in %d of %d hours; %.1f %% '
-        'of instance-hours planned on the forecast (the rest: failsafe '
-        'hosts or too little history). Fit: %.2f s.'
-        % (fitted.chosen, fitted.error or float('nan'),
-           args.autostart_accuracy, summary['auto_proactive_hours'],
-           len(auto_rows),
-           100 * summary['auto_share_instances_on_forecast'], fit_s), '',
-        '| mode | migrations | loop host-hours at target | overloaded '
-        'host-slots |', '|---|---:|---:|---:|']
-    for m, tot in totals.items():
-        lines.append('| %s | %d | %.1f | %d |' % (
-            m, tot['migrations'], tot['hosts_at_target_hours'],
-            tot['overloaded_host_slots']))
-    lines += ['', 'Per hour (migrations / host-hours at target):', '',
-              '| hour | reactive | auto |', '|---:|---:|---:|']
-    for r, a in zip(out['reactive'], out['auto']):
-        lines.append('| %02d:00 | %d / %.2f | %d / %.2f |' % (
-            r['hour'], r['migrations'], r['hosts_at_target_hours'],
-            a['migrations'], a['hosts_at_target_hours']))
+        '# Reactive vs auto mode: days of PlanetLab traces replayed', '',
+        'Generated by `tox -e bench` (`tools/bench/forecast_replay.py`): '
+        'generated clusters of %d hosts whose instances run PlanetLab VM '
+        'traces; every hour of the last %d days each mode plans with the '
+        'strategy\'s solver, its placement is applied and scored on what '
+        'the traces did in the following hour. The first hour consolidates '
+        'the generated placement in both modes; "after" columns leave it '
+        'out.' % (args.hosts, args.days), '',
+        '| cluster | mode | migrations | after 1st hour | loop host-hours '
+        'at target | overloaded host-slots |',
+        '|---|---|---:|---:|---:|---:|']
+    for run in runs:
+        for m in ('reactive', 'auto'):
+            tot, aft = run['totals'][m], run['after_first_hour'][m]
+            lines.append('| seed %d (%d loop hosts, %d instances) | %s | %d '
+                         '| %d | %.1f | %d |' % (
+                             run['seed'], run['loop_hosts'],
+                             run['instances'], m, tot['migrations'],
+                             aft['migrations'],
+                             tot['hosts_at_target_hours'],
+                             tot['overloaded_host_slots']))
+    lines.append('| all | reactive | %d | | %.1f | %d |' % (
+        overall['reactive']['migrations'],
+        overall['reactive']['hosts_at_target_hours'],
+        overall['reactive']['overloaded_host_slots']))
+    lines.append('| all | auto | %d | | %.1f | %d |' % (
+        overall['auto']['migrations'],
+        overall['auto']['hosts_at_target_hours'],
+        overall['auto']['overloaded_host_slots']))
+    lines.append('')
+    for run in runs:
+        lines.append(
+            '- seed %d: auto chose model %s, backtest MAE %.2f %% of host '
+            'capacity (autostart_accuracy %.1f %%), proactive in %d of %d '
+            'hours, %.1f %% of instance-hours on the forecast (the rest '
+            'in failsafe); fit %.2f s.' % (
+                run['seed'], run['model'],
+                run['backtest_error_percent_of_host'],
+                args.autostart_accuracy, run['auto_proactive_hours'],
+                len(run['hours']['auto']),
+                100 * run['auto_share_instances_on_forecast'],
+                run['fit_seconds']))
+    first = runs[0]
+    lines += ['', 'Per hour, seed %d (migrations / loop host-hours at '
+              'target):' % first['seed'], '',
+              '| day | hour | reactive | auto |', '|---:|---:|---:|---:|']
+    for r, a in zip(first['hours']['reactive'], first['hours']['auto']):
+        lines.append('| %d | %02d:00 | %d / %.2f | %d / %.2f |' % (
+            r['hour'] // 24 + 1, r['hour'] % 24, r['migrations'],
+            r['hosts_at_target_hours'], a['migrations'],
+            a['hosts_at_target_hours']))
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, 'forecast_replay.json'), 'w') as f:
         json.dump(summary, f, indent=1)
     with open(os.path.join(args.out, 'forecast_replay.md'), 'w') as f:
         f.write('\n'.join(lines) + '\n')
-    print('\n'.join(lines[:12]))
+    print('\n'.join(lines[:10 + 3 * len(runs) + 2]))
     return 0
 
 

@@ -86,6 +86,12 @@ class TestPlanCommand(unittest.TestCase):
             'watts_at_load']))
         self.assertTrue(any(n.startswith('solver: improved')
                             for n in doc['notes']))
+        # one hour of history: auto mode cannot backtest, plans reactively
+        self.assertEqual(('auto', 'reactive'), (doc['forecast']['requested'],
+                                                doc['forecast']['mode']))
+        self.assertIn('forecast: mode reactive (auto requested): no '
+                      'forecast: 0.0 days of instance_cpu_usage history; a '
+                      'backtest over 2 day(s) needs at least 3', doc['notes'])
 
     def test_parameters_are_json_decoded_and_validated(self):
         path = self.write(helpers.small_snapshot())
@@ -196,4 +202,9 @@ class TestDemo(unittest.TestCase):
             jsonschema.validate(runs[0], json.load(f))
         ind = runs[0]['efficacy_indicators']
         self.assertEqual(12, ind['loop_hosts_count'])
+        # two weeks of history with a daily shape: the forecast is trusted
+        fc = runs[0]['forecast']
+        self.assertEqual('proactive', fc['mode'])
+        self.assertLess(fc['error'], fc['autostart_accuracy'])
+        self.assertEqual('proactive', runs[0]['hosts'][0]['forecast']['mode'])
         self.assertGreater(ind['hosts_reaching_target_count'], 0)
