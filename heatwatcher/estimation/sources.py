@@ -12,16 +12,20 @@
 """The four heat estimation sources (audit parameter ``heat_source``).
 
 =============  ==================================  =========================
-source         instance load                       host power curve
+source         measured instance load              host power curve
 =============  ==================================  =========================
 history        mean over ``period``                configured (profile or
                                                    idle/max default)
 realtime       latest sample (one granularity)     fitted chain
-model          expected load (mean over period)    fitted chain (default)
-simulation     expected load                       fitted chain, plus a
+model          mean over ``period``                fitted chain (default)
+simulation     mean over ``period``                fitted chain, plus a
                                                    fitted RC thermal model
                                                    simulated over horizon
 =============  ==================================  =========================
+
+The measured load is what ``mode=reactive`` plans on; in proactive mode
+(:mod:`heatwatcher.forecast.modes`) instances are planned on their forecast
+instead, whatever the source.
 
 Pure: series in, models and notes out.
 """
