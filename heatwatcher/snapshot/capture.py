@@ -26,6 +26,7 @@ from oslo_log import log
 
 from heatwatcher.estimation import fit
 from heatwatcher import exception
+from heatwatcher.telemetry import collect
 
 LOG = log.getLogger(__name__)
 UTC = datetime.timezone.utc
@@ -143,6 +144,9 @@ def _series(datasource, resource, kind, metric, start, end, step):
         return None
     if not raw:
         return None
+    if metric == 'instance_cpu_usage' and \
+            collect.cpu_series_is_cumulative(datasource):
+        raw = collect.cpu_percent_series(raw, resource.vcpus)
     n = int(round((end - start).total_seconds() / step))
     grid = fit.to_grid(raw, start.timestamp(), step, n)
     values = [None if np.isnan(v) else float(v) for v in grid]
@@ -172,7 +176,8 @@ def capture(conn, datasource, window, now=None, step=300, progress=None):
         for metric in INSTANCE_METRICS:
             for inst in instances:
                 s = _series(datasource, types.SimpleNamespace(
-                    uuid=inst['uuid']), 'instance', metric, start, now, step)
+                    uuid=inst['uuid'], vcpus=inst['vcpus']), 'instance',
+                    metric, start, now, step)
                 if s:
                     metrics.setdefault(metric, {})[inst['uuid']] = s
         for metric in HOST_METRICS:

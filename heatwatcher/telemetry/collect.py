@@ -240,8 +240,49 @@ def host_series(datasource, compute_model, hostnames, metrics, window,
     return out, end, notes
 
 
+# Datasources whose instance_cpu_usage *series* is the cumulative CPU time
+# counter (ns): Watcher's Gnocchi backend converts it to percent in
+# statistic_aggregation (rate:mean) but returns it raw in statistic_series.
+CUMULATIVE_CPU_SERIES = ('gnocchi',)
+
+
+def cpu_series_is_cumulative(datasource):
+    return getattr(datasource, 'NAME', None) in CUMULATIVE_CPU_SERIES
+
+
+def cpu_percent_series(series, vcpus):
+    """Cumulative CPU time (ns) ``{timestamp: ns}`` to ``{timestamp: %}``.
+
+    Each value is the CPU use between a timestamp and the next, in percent
+    of ``vcpus``; a counter that goes back (reboot, migration) gives no
+    value for that interval.
+    """
+    points = sorted((_epoch(ts), ts, v) for ts, v in series.items()
+                    if v is not None and math.isfinite(float(v)))
+    out = {}
+    for (t0, ts, v0), (t1, _, v1) in zip(points, points[1:]):
+        if t1 > t0 and v1 >= v0:
+            out[ts] = (v1 - v0) / (t1 - t0) / 1e9 / max(vcpus, 1) * 100.0
+    return out
+
+
+def _epoch(ts):
+    if isinstance(ts, datetime.datetime):
+        t = ts
+    elif isinstance(ts, (int, float)):
+        return float(ts)
+    else:
+        t = datetime.datetime.fromisoformat(str(ts).replace('Z', '+00:00'))
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=datetime.timezone.utc)
+    return t.timestamp()
+
+
 def instance_series(datasource, compute_model, uuids, window, granularity):
     """``instance_cpu_usage`` history of ``uuids`` over the last ``window``.
+
+    Percent of each instance's vCPUs, whichever datasource serves it (see
+    :func:`cpu_percent_series`).
 
     :returns: ``({uuid: {timestamp: percent}}, end time, notes)``
     """
@@ -251,6 +292,9 @@ def instance_series(datasource, compute_model, uuids, window, granularity):
     out, notes = _read_series(datasource, resources, 'instance',
                               'instance_cpu_usage', start, end, granularity,
                               'instances')
+    if cpu_series_is_cumulative(datasource):
+        out = {u: cpu_percent_series(s, resources[u].vcpus)
+               for u, s in out.items()}
     return out, end, notes
 
 

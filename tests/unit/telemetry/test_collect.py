@@ -120,3 +120,39 @@ class TestCollect(unittest.TestCase):
             node('x1', 'a.example', 'a'), node('x2', 'b', 'b'), broken]
         self.assertEqual({'a': 'x1', 'b': 'x2'},
                          collect.baremetal_nodes(helper, ['a', 'b', 'c']))
+
+
+class TestInstanceSeries(unittest.TestCase):
+
+    def test_percent_series_from_a_series_datasource(self):
+        m = model([('h1', 'up', 'enabled', ['a', 'b'])])
+        ds = datasource({'a': [50.0] * 12})
+        out, end, notes = collect.instance_series(ds, m, ['a', 'b'], 3600,
+                                                  300)
+        self.assertEqual(NOW, end)
+        self.assertEqual([50.0] * 12, list(out['a'].values()))
+        self.assertEqual(['instance_cpu_usage: no data for 1 of 2 '
+                          'instances'], notes)
+
+    def test_gnocchi_cumulative_cpu_time_becomes_percent(self):
+        # Watcher's Gnocchi statistic_series returns the raw "cpu" counter
+        # (ns); 2 vCPUs busy at 25 % use 0.5e9 ns per second.
+        m = model([('h1', 'up', 'enabled', ['a'])])
+        start = NOW - datetime.timedelta(hours=1)
+        counter = {(start + datetime.timedelta(seconds=300 * k)).isoformat():
+                   k * 300 * 0.5e9 for k in range(12)}
+        # a reboot resets the counter: that interval gives no value
+        last = (start + datetime.timedelta(seconds=300 * 12)).isoformat()
+        counter[last] = 1e9
+        ds = mock.Mock(NAME='gnocchi', now=NOW)
+        ds.statistic_series.return_value = counter
+        out, _, notes = collect.instance_series(ds, m, ['a'], 3600, 300)
+        self.assertEqual([], notes)
+        self.assertEqual(11, len(out['a']))
+        for value in out['a'].values():
+            self.assertAlmostEqual(25.0, value)
+        ds.statistic_series.assert_called_with(
+            resource=m.get_instance_by_uuid('a'), resource_type='instance',
+            meter_name='instance_cpu_usage',
+            start_time=NOW - datetime.timedelta(hours=1), end_time=NOW,
+            granularity=300)
