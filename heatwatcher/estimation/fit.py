@@ -28,11 +28,11 @@ than ``min_range`` between its 5th and 95th percentiles.
 """
 
 import dataclasses
-import datetime
-import functools
 
 import numpy as np
 from scipy import optimize
+
+from heatwatcher import timestamps
 
 GRID = np.linspace(0.0, 1.0, 11)
 
@@ -74,7 +74,7 @@ def join_series(power, util, granularity):
                 continue
             if not np.isfinite(v):
                 continue
-            key = int(_epoch(ts) // granularity)
+            key = int(timestamps.epoch(ts) // granularity)
             out.setdefault(key, []).append(v)
         return {k: float(np.mean(v)) for k, v in out.items()}
 
@@ -83,24 +83,6 @@ def join_series(power, util, granularity):
     up = np.array([[u[k], p[k]] for k in keys], dtype=float).reshape(-1, 2)
     ok = (up[:, 0] >= 0) & (up[:, 0] <= 100) & (up[:, 1] > 0)
     return up[ok, 0] / 100.0, up[ok, 1]
-
-
-def _epoch(ts):
-    if isinstance(ts, (int, float)):
-        return float(ts)
-    if isinstance(ts, datetime.datetime):
-        t = ts
-    else:
-        return _epoch_text(str(ts))
-    if t.tzinfo is None:
-        t = t.replace(tzinfo=datetime.timezone.utc)
-    return t.timestamp()
-
-
-@functools.lru_cache(maxsize=1 << 16)
-def _epoch_text(ts):
-    # Series of many resources share their timestamps: parse each once.
-    return _epoch(datetime.datetime.fromisoformat(ts.replace('Z', '+00:00')))
 
 
 def _number(value):
@@ -117,7 +99,8 @@ def to_grid(series, start, step, n):
         s; NaN where no sample.
     """
     items = list((series or {}).items())
-    t = np.fromiter((_epoch(ts) for ts, _ in items), float, len(items))
+    t = np.fromiter((timestamps.epoch(ts) for ts, _ in items), float,
+                    len(items))
     v = np.fromiter((_number(x) for _, x in items), float, len(items))
     k = np.floor((t - start) / step)
     ok = (k >= 0) & (k < n) & np.isfinite(v)

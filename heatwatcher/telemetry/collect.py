@@ -21,6 +21,8 @@ import math
 
 from oslo_log import log
 
+from heatwatcher import timestamps
+
 LOG = log.getLogger(__name__)
 
 
@@ -257,25 +259,13 @@ def cpu_percent_series(series, vcpus):
     of ``vcpus``; a counter that goes back (reboot, migration) gives no
     value for that interval.
     """
-    points = sorted((_epoch(ts), ts, v) for ts, v in series.items()
+    points = sorted((timestamps.epoch(ts), ts, v) for ts, v in series.items()
                     if v is not None and math.isfinite(float(v)))
     out = {}
     for (t0, ts, v0), (t1, _, v1) in zip(points, points[1:]):
         if t1 > t0 and v1 >= v0:
             out[ts] = (v1 - v0) / (t1 - t0) / 1e9 / max(vcpus, 1) * 100.0
     return out
-
-
-def _epoch(ts):
-    if isinstance(ts, datetime.datetime):
-        t = ts
-    elif isinstance(ts, (int, float)):
-        return float(ts)
-    else:
-        t = datetime.datetime.fromisoformat(str(ts).replace('Z', '+00:00'))
-    if t.tzinfo is None:
-        t = t.replace(tzinfo=datetime.timezone.utc)
-    return t.timestamp()
 
 
 def instance_series(datasource, compute_model, uuids, window, granularity):
