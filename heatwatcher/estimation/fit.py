@@ -68,10 +68,7 @@ def join_series(power, util, granularity):
     def buckets(series):
         out = {}
         for ts, value in (series or {}).items():
-            try:
-                v = float(value)
-            except (TypeError, ValueError):
-                continue
+            v = _number(value)
             if not np.isfinite(v):
                 continue
             key = int(timestamps.epoch(ts) // granularity)

@@ -87,9 +87,8 @@ def backtest(y, cats, horizon, test_days, ids=None, alpha=0.3,
     days = y.shape[1]
     train = s.day < days - test_days
     coef = models.fit_regression(s.x[train], s.y[train])
-    preds = {name: models.predict(name, s.x, coef) for name in models.MODELS}
-    test = (~train & np.isfinite(s.y)
-            & np.all([np.isfinite(p) for p in preds.values()], axis=0))
+    preds, test = models.predict_all(s.x, s.y, coef)
+    test &= ~train
     result = {'models': {}, 'points': int(test.sum()),
               'coefficients': None if coef is None else
               [round(float(c), 5) for c in coef]}

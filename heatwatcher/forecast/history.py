@@ -30,13 +30,12 @@ class History:
     """An audit's load history as slot means.
 
     :ivar y: ``(N, D, K)``; :ivar cats: ``(D,)``; :ivar now: first flat
-        slot without data; :ivar days: days of history with any sample.
+        slot without data.
     """
 
     y: np.ndarray
     cats: np.ndarray
     now: int
-    days: float
 
 
 def matrix(series, uuids, end, window, step, slot_minutes, horizon,
@@ -66,8 +65,4 @@ def matrix(series, uuids, end, window, step, slot_minutes, horizon,
         y = np.concatenate([y, np.full((len(uuids), extra, k), np.nan)], 1)
         dates = dates + [dates[-1] + datetime.timedelta(days=i + 1)
                          for i in range(extra)]
-    seen = np.isfinite(grid).any(axis=0)
-    days = (float(seen.size - np.argmax(seen)) * step / 86400.0
-            if seen.any() else 0.0)
-    return History(y, backtest.categories(dates, weekend, holidays), now,
-                   days)
+    return History(y, backtest.categories(dates, weekend, holidays), now)

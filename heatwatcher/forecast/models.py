@@ -152,6 +152,19 @@ def fit_regression(x, y, ridge=1e-3):
     return np.linalg.solve(a.T @ a + reg, a.T @ y[ok])
 
 
+def predict_all(x, target, coef=None):
+    """Forecasts of every model on ``x`` and where they can be compared.
+
+    :returns: ``({name: forecasts}, mask)``: ``mask`` is True where the
+        target and every model's forecast are finite.
+    """
+    preds = {name: predict(name, x, coef) for name in MODELS}
+    ok = np.isfinite(target)
+    for p in preds.values():
+        ok &= np.isfinite(p)
+    return preds, ok
+
+
 def predict(name, x, coef=None):
     """Forecasts of model ``name`` from features ``x`` ``(..., 4)``."""
     if name == 'regression':

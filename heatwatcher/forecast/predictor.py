@@ -78,16 +78,26 @@ def host_errors(pred, target, hosts, vcpus, cores):
     """
     err = (pred - target) * np.asarray(vcpus, float)[:, None] / 100.0
     ok = np.isfinite(err)
+    cores = np.asarray(cores, float)
+    total = np.zeros((len(cores), err.shape[1]))
+    count = np.zeros(total.shape)
+    np.add.at(total, hosts, np.where(ok, err, 0.0))
+    np.add.at(count, hosts, ok)
+    scored = count > 0                        # (H, T) points with a value
+    points = scored.sum(axis=1)
     out = np.full(len(cores), np.nan)
-    for h in range(len(cores)):
-        on = np.asarray(hosts) == h
-        if not on.any() or cores[h] <= 0:
-            continue
-        any_ok = ok[on].any(axis=0)
-        if any_ok.any():
-            total = np.where(ok[on], err[on], 0.0).sum(axis=0)[any_ok]
-            out[h] = float(np.mean(np.abs(total)) / cores[h] * 100.0)
+    has = (points > 0) & (cores > 0)
+    mae = np.where(scored, np.abs(total), 0.0).sum(axis=1)[has] / points[has]
+    out[has] = mae / cores[has] * 100.0
     return out
+
+
+def history_days(y, now):
+    """Days from the first slot with data to ``now`` (``y`` ``(N, D, K)``)."""
+    n, _, k = y.shape
+    flat = y.reshape(n, -1)[:, :max(now, 0)]
+    seen = np.flatnonzero(np.isfinite(flat).any(axis=0))
+    return (now - seen[0]) / float(k) if len(seen) else 0.0
 
 
 def fit(y, cats, now, horizon, test_days, hosts, vcpus, cores, names,
@@ -104,24 +114,21 @@ def fit(y, cats, now, horizon, test_days, hosts, vcpus, cores, names,
     n, days, k = y.shape
     test_start = now - test_days * k
     train_end = test_start - horizon          # last target ends before test
-    flat = y.reshape(n, -1)[:, :max(now, 0)]
-    seen = np.flatnonzero(np.isfinite(flat).any(axis=0))
-    span = (now - seen[0]) / float(k) if len(seen) else 0.0
+    span = history_days(y, now)
     if n == 0 or train_end < k + 1 or span < test_days + 1:
         return Fitted(reason='%.1f days of instance_cpu_usage history; '
                       'a backtest over %d day(s) needs at least %d'
                       % (span, test_days, test_days + 1))
     state = models.seasonal(y, cats, alpha)
-    t_train = np.arange(1, train_end)
-    t_test = np.arange(test_start, now - horizon + 1)
-    x, target = models.features(y, cats, t_train, 0, horizon,
-                                state=state)
-    coef = _coef(x, target)
-    x, target = models.features(y, cats, t_test, 0, horizon, state=state)
-    preds = {m: models.predict(m, x, coef) for m in models.MODELS}
-    ok = np.isfinite(target)
-    for p in preds.values():
-        ok &= np.isfinite(p)
+    # Forecasts of the horizon mean issued at every slot with a target;
+    # the training and test slots are ranges of them.
+    t_all = np.arange(1, now - horizon + 1)
+    x_all, target_all = models.features(y, cats, t_all, 0, horizon,
+                                        state=state)
+    train, test = t_all < train_end, t_all >= test_start
+    coef = _coef(x_all[:, train], target_all[:, train])
+    x, target = x_all[:, test], target_all[:, test]
+    preds, ok = models.predict_all(x, target, coef)
     if not ok.any():
         return Fitted(reason='no forecast could be scored over the last '
                       '%d day(s)' % test_days)
@@ -135,9 +142,7 @@ def fit(y, cats, now, horizon, test_days, hosts, vcpus, cores, names,
         error=float(np.mean(per_host[known])) if known.any() else None,
         host_errors={names[h]: float(per_host[h])
                      for h in np.flatnonzero(known)})
-    t_all = np.arange(1, now - horizon + 1)
-    x, target = models.features(y, cats, t_all, 0, horizon, state=state)
-    fitted.coef_mean = _coef(x, target)
+    fitted.coef_mean = _coef(x_all, target_all)
     leads = []
     for j in range(horizon):
         x, target = models.features(y, cats, np.arange(1, now - j),

@@ -144,9 +144,8 @@ def _series(datasource, resource, kind, metric, start, end, step):
         return None
     if not raw:
         return None
-    if metric == 'instance_cpu_usage' and \
-            collect.cpu_series_is_cumulative(datasource):
-        raw = collect.cpu_percent_series(raw, resource.vcpus)
+    if metric == 'instance_cpu_usage':
+        raw = collect.as_cpu_percent(datasource, raw, resource.vcpus)
     n = int(round((end - start).total_seconds() / step))
     grid = fit.to_grid(raw, start.timestamp(), step, n)
     values = [None if np.isnan(v) else float(v) for v in grid]

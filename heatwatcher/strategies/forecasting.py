@@ -78,10 +78,9 @@ def _key(s):
             'accuracy_window': s.accuracy_window}
 
 
-def _fitted(s, hist, place, state_name, notes):
+def _fitted(s, h, hist, place, state_name, notes):
     """Saved models if they serve, else fit (and save when configured)."""
     conf = CONF.heatwatcher
-    h = _horizon_slots(s)
     now = time.time()
     record, why = None, None
     if conf.state_path:
@@ -124,19 +123,21 @@ def plan_loads(datasource, compute_model, s, snap, state_name):
         path = np.full((len(insts), h), np.nan)
         mean, state = path[:, 0], {'source': 'none', 'detail': ''}
     else:
+        uuids = [i.uuid for i in insts]
         series, end, more = collect.instance_series(
-            datasource, compute_model, [i.uuid for i in insts],
-            s.forecast_window, s.granularity)
+            datasource, compute_model, uuids, s.forecast_window,
+            s.granularity)
         notes += more
-        hist = history.matrix(series, [i.uuid for i in insts], end,
+        hist = history.matrix(series, uuids, end,
                               s.forecast_window, s.granularity,
                               s.slot_minutes, h, set(s.weekend_days),
                               s.holidays)
-        fitted, state = _fitted(s, hist, (hosts, vcpus, cores, names),
+        fitted, state = _fitted(s, h, hist, (hosts, vcpus, cores, names),
                                 state_name, notes)
         path, mean = predictor.forecast(hist.y, hist.cats, hist.now, h,
                                         fitted)
-        state['history_days'] = round(hist.days, 2)
+        state['history_days'] = round(
+            predictor.history_days(hist.y, hist.now), 2)
     decision = modes.decide(s.mode, fitted, s.autostart_accuracy)
     measured_host = modes.host_load(measured, vcpus, hosts, cores)
     reactive_host = modes.failsafe(decision, names, measured_host,

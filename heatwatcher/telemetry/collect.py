@@ -248,8 +248,15 @@ def host_series(datasource, compute_model, hostnames, metrics, window,
 CUMULATIVE_CPU_SERIES = ('gnocchi',)
 
 
-def cpu_series_is_cumulative(datasource):
-    return getattr(datasource, 'NAME', None) in CUMULATIVE_CPU_SERIES
+def as_cpu_percent(datasource, series, vcpus):
+    """An ``instance_cpu_usage`` series from ``datasource``, in percent.
+
+    Counters (see :data:`CUMULATIVE_CPU_SERIES`) go through
+    :func:`cpu_percent_series`; other series are returned as they are.
+    """
+    if getattr(datasource, 'NAME', None) in CUMULATIVE_CPU_SERIES:
+        return cpu_percent_series(series, vcpus)
+    return series
 
 
 def cpu_percent_series(series, vcpus):
@@ -282,9 +289,8 @@ def instance_series(datasource, compute_model, uuids, window, granularity):
     out, notes = _read_series(datasource, resources, 'instance',
                               'instance_cpu_usage', start, end, granularity,
                               'instances')
-    if cpu_series_is_cumulative(datasource):
-        out = {u: cpu_percent_series(s, resources[u].vcpus)
-               for u, s in out.items()}
+    out = {u: as_cpu_percent(datasource, s, resources[u].vcpus)
+           for u, s in out.items()}
     return out, end, notes
 
 

@@ -84,7 +84,7 @@ class TestHistory(unittest.TestCase):
         self.assertEqual(80.0, h.y[0, 2, 70])
         self.assertTrue(np.isnan(h.y[0, 2, 71]))        # in progress
         self.assertTrue(np.isnan(h.y[1]).all())
-        self.assertAlmostEqual(2.0, h.days)
+        self.assertAlmostEqual(2.0, predictor.history_days(h.y, h.now))
 
 
 class TestPredictor(unittest.TestCase):
