@@ -29,6 +29,10 @@ LOG = log.getLogger(__name__)
 
 class HeatwatcherStrategy(base.BaseStrategy):
 
+    #: The strategy's settings module: ``schema()`` for the audit
+    #: parameters, ``config_opts()`` for its options.
+    SETTINGS = None
+
     def __init__(self, config, osc=None):
         super().__init__(config, osc)
         self._planner = 'heat_sequenced'
@@ -42,6 +46,15 @@ class HeatwatcherStrategy(base.BaseStrategy):
         if self._metal_helper is None:
             self._metal_helper = metal_helper_factory.get_helper(self.osc)
         return self._metal_helper
+
+    @classmethod
+    def get_schema(cls):
+        return cls.SETTINGS.schema()
+
+    @classmethod
+    def get_config_opts(cls):
+        # Watcher's own options (datasources) first, then the strategy's.
+        return super().get_config_opts() + cls.SETTINGS.config_opts()
 
     def pre_execute(self):
         self._pre_execute()

@@ -51,6 +51,7 @@ class HeatConsolidation(base.HeatwatcherStrategy):
     """Consolidate instances so that heat-reuse loop hosts run hot."""
 
     DATASOURCE_METRICS = ['instance_cpu_usage']
+    SETTINGS = settings
     REASON_FOR_DISABLE = settings.DISABLED_REASON
 
     @classmethod
@@ -68,14 +69,6 @@ class HeatConsolidation(base.HeatwatcherStrategy):
     @classmethod
     def get_goal_name(cls):
         return 'heat_reuse'
-
-    @classmethod
-    def get_schema(cls):
-        return settings.schema()
-
-    @classmethod
-    def get_config_opts(cls):
-        return super().get_config_opts() + settings.config_opts()
 
     # -- steps -------------------------------------------------------------
 

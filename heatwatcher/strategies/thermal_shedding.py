@@ -42,6 +42,7 @@ class ThermalShedding(base.HeatwatcherStrategy):
     """Shed heat in a ranked order during thermal events."""
 
     DATASOURCE_METRICS = ['host_outlet_temp']
+    SETTINGS = settings
 
     @classmethod
     def get_name(cls):
@@ -58,14 +59,6 @@ class ThermalShedding(base.HeatwatcherStrategy):
     @classmethod
     def get_goal_name(cls):
         return 'thermal_event_mitigation'
-
-    @classmethod
-    def get_schema(cls):
-        return settings.schema()
-
-    @classmethod
-    def get_config_opts(cls):
-        return super().get_config_opts() + settings.config_opts()
 
     def _run(self):
         s = settings.resolve(self.config, self.input_parameters)
