@@ -45,6 +45,7 @@ import time
 
 import numpy as np
 
+from heatwatcher.forecast import models
 from heatwatcher.forecast import modes
 from heatwatcher.forecast import predictor
 from heatwatcher.optimize import solver
@@ -103,7 +104,7 @@ def replay(y, cats, n_hosts, seed, threshold, low, high, benefit,
         t = day0 + hour * HORIZON
         seen = traces.copy()
         seen.reshape(n, -1)[:, t:] = np.nan
-        measured = predictor.models._nanmean(flat[:, t - HORIZON:t], 1)
+        measured = models._nanmean(flat[:, t - HORIZON:t], 1)
         actual = flat[:, t:t + HORIZON]
         if hour % 24 == 0:                 # refit daily (retrain_interval)
             t0 = time.monotonic()
