@@ -33,6 +33,8 @@ import warnings
 import numpy as np
 import scipy
 
+import results  # tools/bench, the script's directory
+
 
 def _quiet():
     warnings.filterwarnings('ignore')
@@ -176,8 +178,7 @@ def main(argv=None):
     ap.add_argument('--large-time-limit', type=float, default=100.0,
                     help='solver_time_limit (s) from 1000 hosts')
     ap.add_argument('--seed', type=int, default=1)
-    ap.add_argument('--out', default=os.path.join('doc', 'source',
-                                                  'benchmarks'))
+    results.add_out_argument(ap)
     args = ap.parse_args(argv)
     _quiet()
     _conf()
@@ -190,11 +191,7 @@ def main(argv=None):
     result = {'machine': platform.machine(), 'python':
               platform.python_version(), 'scipy': scipy.__version__,
               'cpus': os.cpu_count(), 'seed': args.seed, 'rows': rows}
-    os.makedirs(args.out, exist_ok=True)
-    with open(os.path.join(args.out, 'consolidation.json'), 'w') as f:
-        json.dump(result, f, indent=1)
-    with open(os.path.join(args.out, 'consolidation.md'), 'w') as f:
-        f.write(markdown(result))
+    results.write(args.out, 'consolidation', result, markdown(result))
     print(markdown(result))
     return 0
 

@@ -24,7 +24,6 @@ import argparse
 import csv
 import datetime
 import gzip
-import json
 import os
 import sys
 import time
@@ -33,6 +32,8 @@ import numpy as np
 
 from heatwatcher.forecast import backtest
 from heatwatcher.forecast import predictor
+
+import results  # tools/bench, the script's directory
 
 SHARED = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))), '..', 'shared', 'data', 'planetlab',
@@ -76,8 +77,7 @@ def fit_timing(y, n=2000, days=14, horizon=3):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument('--out', default=os.path.join('doc', 'source',
-                                                  'benchmarks'))
+    results.add_out_argument(ap)
     args = ap.parse_args(argv)
     if not os.path.exists(SHARED):
         sys.stderr.write('forecast: %s not found\n' % SHARED)
@@ -133,11 +133,7 @@ def main(argv=None):
               'models) of 2,000 instances x 14 days of 20-minute slots '
               '(PlanetLab days repeated): %.2f s; forecasting the next hour: '
               '%.2f s.' % (fit_s, forecast_s)]
-    os.makedirs(args.out, exist_ok=True)
-    with open(os.path.join(args.out, 'forecast.json'), 'w') as f:
-        json.dump(summary, f, indent=1)
-    with open(os.path.join(args.out, 'forecast.md'), 'w') as f:
-        f.write('\n'.join(lines) + '\n')
+    results.write(args.out, 'forecast', summary, '\n'.join(lines) + '\n')
     print('\n'.join(lines))
     return 0
 

@@ -37,7 +37,6 @@ Usage: ``python tools/bench/forecast_replay.py [--hosts 10] [--seeds 7,3]
 
 import argparse
 import dataclasses
-import json
 import multiprocessing
 import os
 import sys
@@ -53,6 +52,7 @@ from heatwatcher import synthetic
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import forecast as forecast_bench  # noqa: E402  (the sibling benchmark)
+import results  # noqa: E402
 
 HORIZON = 3                      # slots of 20 min: one hour
 
@@ -156,8 +156,7 @@ def main(argv=None):
     ap.add_argument('--days', type=int, default=3,
                     help='last days of the traces replayed')
     ap.add_argument('--autostart-accuracy', type=float, default=5.0)
-    ap.add_argument('--out', default=os.path.join('doc', 'source',
-                                                  'benchmarks'))
+    results.add_out_argument(ap)
     args = ap.parse_args(argv)
     if not os.path.exists(forecast_bench.SHARED):
         sys.stderr.write('forecast_replay: %s not found\n'
@@ -170,8 +169,8 @@ def main(argv=None):
     jobs = [(y, cats, args.hosts, seed, args.autostart_accuracy, 0.0, 90.0,
              0.5, args.days) for seed in seeds]
     with multiprocessing.Pool(min(len(jobs), os.cpu_count() or 1)) as pool:
-        results = pool.starmap(replay, jobs)
-    for seed, (cluster, fitted, fit_s, out) in zip(seeds, results):
+        outcomes = pool.starmap(replay, jobs)
+    for seed, (cluster, fitted, fit_s, out) in zip(seeds, outcomes):
         n = len(cluster.instances)
         auto = out['auto']
         runs.append({
@@ -246,11 +245,8 @@ def main(argv=None):
             r['hour'] // 24 + 1, r['hour'] % 24, r['migrations'],
             r['hosts_at_target_hours'], a['migrations'],
             a['hosts_at_target_hours']))
-    os.makedirs(args.out, exist_ok=True)
-    with open(os.path.join(args.out, 'forecast_replay.json'), 'w') as f:
-        json.dump(summary, f, indent=1)
-    with open(os.path.join(args.out, 'forecast_replay.md'), 'w') as f:
-        f.write('\n'.join(lines) + '\n')
+    results.write(args.out, 'forecast_replay', summary,
+                  '\n'.join(lines) + '\n')
     print('\n'.join(lines[:10 + 3 * len(runs) + 2]))
     return 0
 

@@ -37,6 +37,8 @@ import numpy as np
 
 from heatwatcher.estimation import fit
 
+import results  # tools/bench, the script's directory
+
 SHARED = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))), '..', 'shared', 'data')
 
@@ -118,19 +120,14 @@ def markdown(rows):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument('--out', default=os.path.join('doc', 'source',
-                                                  'benchmarks'))
+    results.add_out_argument(ap)
     args = ap.parse_args(argv)
     if not os.path.isdir(SHARED):
         sys.stderr.write('power_models: %s not found: this benchmark needs '
                          'the shared PlanetLab and SPECpower data\n' % SHARED)
         return 2
     rows = run()
-    os.makedirs(args.out, exist_ok=True)
-    with open(os.path.join(args.out, 'power_models.json'), 'w') as f:
-        json.dump(rows, f, indent=1)
-    with open(os.path.join(args.out, 'power_models.md'), 'w') as f:
-        f.write(markdown(rows))
+    results.write(args.out, 'power_models', rows, markdown(rows))
     print(markdown(rows))
     return 0
 
