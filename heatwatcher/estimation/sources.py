@@ -30,11 +30,14 @@ instead, whatever the source.
 Pure: series in, models and notes out.
 """
 
+import dataclasses
+
 import numpy as np
 
 from heatwatcher.estimation import fit
 from heatwatcher.estimation import power
 from heatwatcher.estimation import thermal
+from heatwatcher import hostnames
 
 FIT_METRICS = ('host_power', 'host_cpu_usage')
 THERMAL_METRICS = ('host_outlet_temp', 'host_inlet_temp')
@@ -55,27 +58,56 @@ def load_period(settings):
             else settings.period)
 
 
-def power_models(settings, hosts, series, matcher):
+@dataclasses.dataclass(frozen=True)
+class PowerModelSettings:
+    """The settings the power-model chain reads, shared by both strategies.
+
+    :ivar heat_source: ``history`` uses the configured curves only; the
+        other sources fit each host's curve from its telemetry first.
+    :ivar host_power_profiles: ``{hostname or pattern: (idle, max) or 11
+        watts}``, parsed.
+    :ivar default_idle_power, default_max_power: W of the default model.
+    :ivar granularity: s between the samples paired for a fit.
+    :ivar min_fit_samples, min_fit_util_range: when a fit is used.
+    """
+
+    host_power_profiles: dict
+    default_idle_power: float
+    default_max_power: float
+    heat_source: str = 'history'
+    granularity: int = 300
+    min_fit_samples: int = 100
+    min_fit_util_range: float = 0.15
+
+
+def power_models(power_settings, hosts, series):
     """Power models through the fallback chain, with a note per fallback.
 
+    :param power_settings: :class:`PowerModelSettings`.
+    :param hosts: records with ``name``, ``vcpus``, ``memory_mb``.
+    :param series: ``{metric: {hostname: {timestamp: value}}}`` of
+        :data:`FIT_METRICS` (may be empty).
     :returns: ``(PowerModels, notes)``
     """
     fits = {}
-    if settings.heat_source != 'history':
+    fitted = power_settings.heat_source != 'history'
+    if fitted:
         fits = fit.fit_hosts(series.get('host_power', {}),
                              series.get('host_cpu_usage', {}),
-                             settings.granularity, settings.min_fit_samples,
-                             settings.min_fit_util_range)
-    models = power.estimate(hosts, settings.host_power_profiles,
-                            settings.default_idle_power,
-                            settings.default_max_power, matcher, fits)
+                             power_settings.granularity,
+                             power_settings.min_fit_samples,
+                             power_settings.min_fit_util_range)
+    models = power.estimate(hosts, power_settings.host_power_profiles,
+                            power_settings.default_idle_power,
+                            power_settings.default_max_power,
+                            hostnames.match, fits)
     notes = []
-    if settings.heat_source != 'history':
-        for h, host in enumerate(hosts):
-            if models.source[h] != power.SOURCE_FITTED:
+    if fitted:
+        for index, host in enumerate(hosts):
+            if models.source[index] != power.SOURCE_FITTED:
                 notes.append('host %s: power model from %s (%s)'
-                             % (host.name, models.source[h],
-                                models.stats[h]['reason']))
+                             % (host.name, models.source[index],
+                                models.stats[index]['reason']))
     return models, notes
 
 

@@ -17,14 +17,16 @@ option's value, so operators set site policy in ``watcher.conf`` and override
 it per audit.
 """
 
-import dataclasses
 import datetime
 
+import numpy as np
 from oslo_config import cfg
 from oslo_config import types
 
+from heatwatcher.estimation import sources
 from heatwatcher import exception
-from heatwatcher.strategies import settings_base as base
+from heatwatcher import hostnames
+from heatwatcher.strategies import options
 
 DISABLED_REASON = 'watcher_heat_consolidation'
 MISSING_POLICY_CHOICES = [
@@ -41,9 +43,6 @@ IDLE_HOST_ACTION_CHOICES = [
 MISSING_POLICIES = tuple(c for c, _ in MISSING_POLICY_CHOICES)
 IDLE_HOST_ACTIONS = tuple(c for c, _ in IDLE_HOST_ACTION_CHOICES)
 
-_POSITIVE = {'type': 'number', 'minimum': 0}
-_PROFILE = {'type': 'array', 'items': _POSITIVE, 'minItems': 2,
-            'maxItems': 11}
 HEAT_SOURCE_CHOICES = [
     ('history', 'configured idle/max (or profile) model on the mean load '
                 'over period'),
@@ -64,239 +63,167 @@ HEAT_METRIC_CHOICES = [
                                'min_useful_temperature (needs '
                                'heat_source simulation)')]
 
-# (option, JSON schema of the audit parameter without null/default/description)
-SETTINGS = [
-    (cfg.ListOpt(
-        'loop_hosts', default=[],
+# Each option is also a nullable audit parameter (see options.py).
+OPTIONS = [
+    cfg.ListOpt(
+        'loop_hosts', default=[], item_type=options.HostPattern(),
         help='Hostnames or fnmatch patterns of the compute nodes attached to '
              'the heat-reuse loop. Empty: every compute node is a loop '
              'host.'),
-     {'type': 'array', 'items': {'type': 'string', 'minLength': 1}}),
-    (cfg.FloatOpt(
+    cfg.FloatOpt(
         'target_heat_rate', default=300.0, min=0,
         help='Target minimum heat rate (W) of a loop host: below it, the '
              'loop cannot use the host\'s heat.'),
-     _POSITIVE),
-    (cfg.Opt(
+    cfg.Opt(
         'host_targets', type=types.Dict(types.Float(min=0)), default={},
         help='Per-host target heat rates (W) overriding target_heat_rate, '
              'as hostname-or-pattern:watts pairs, e.g. '
              '``gpu-*:600,compute-7:450``. An exact hostname wins over a '
              'pattern.'),
-     {'type': 'object', 'additionalProperties': _POSITIVE}),
-    (cfg.FloatOpt(
-        'default_idle_power', default=100.0, min=0,
-        help='Power (W) a host draws idle, when no profile matches it.'),
-     _POSITIVE),
-    (cfg.FloatOpt(
-        'default_max_power', default=350.0, min=0,
-        help='Power (W) a host draws at 100 % CPU, when no profile matches '
-             'it.'),
-     _POSITIVE),
-    (cfg.Opt(
-        'host_power_profiles', type=types.Dict(types.String()), default={},
-        help='Per-host power profiles as hostname-or-pattern:idle/max pairs '
-             'in watts, e.g. ``r640-*:95/310,r740-*:120/480``, or 11 watts at '
-             '0, 10, ..., 100 % CPU separated by "/". As an audit parameter: '
-             '``{"r640-*": [95, 310]}``.'),
-     {'type': 'object', 'additionalProperties': _PROFILE}),
-    (cfg.StrOpt(
+    *options.power_model_options(),
+    cfg.StrOpt(
         'heat_source', default='model', choices=HEAT_SOURCE_CHOICES,
         help='Where heat estimates come from.'),
-     {'type': 'string', 'enum': [c for c, _ in HEAT_SOURCE_CHOICES]}),
-    (cfg.IntOpt(
+    cfg.IntOpt(
         'fit_window', default=7 * 86400, min=3600,
         help='History (s) of host_power and host_cpu_usage used to fit each '
              'host\'s power curve.'),
-     {'type': 'integer', 'minimum': 3600}),
-    (cfg.IntOpt(
+    cfg.IntOpt(
         'min_fit_samples', default=100, min=10,
         help='Fewest (CPU, power) pairs for a fit to be used.'),
-     {'type': 'integer', 'minimum': 10}),
-    (cfg.FloatOpt(
+    cfg.FloatOpt(
         'min_fit_util_range', default=0.15, min=0.0, max=1.0,
         help='Narrowest span of CPU utilisation (5th to 95th percentile, '
              'fraction) for a fit to be used.'),
-     {'type': 'number', 'minimum': 0, 'maximum': 1}),
-    (cfg.StrOpt(
+    cfg.StrOpt(
         'heat_metric', default='heat_rate', choices=HEAT_METRIC_CHOICES,
         help='What loop-host targets measure.'),
-     {'type': 'string', 'enum': [c for c, _ in HEAT_METRIC_CHOICES]}),
-    (cfg.IntOpt(
+    cfg.IntOpt(
         'horizon', default=3600, min=300,
         help='Time (s) ahead the plan is made for: the forecast horizon, '
              'and the time simulated by heat_source simulation.'),
-     {'type': 'integer', 'minimum': 300}),
-    (cfg.FloatOpt(
+    cfg.FloatOpt(
         'min_useful_temperature', default=45.0,
         help='Outlet temperature (deg C) above which the loop can use the '
              'heat (for a two-phase loop: the coolant\'s boiling point).'),
-     {'type': 'number'}),
-    (cfg.FloatOpt(
+    cfg.FloatOpt(
         'target_time_above', default=0.9, min=0.0, max=1.0,
         help='With heat_metric time_above_temperature: fraction of horizon '
              'a loop host must stay above min_useful_temperature.'),
-     {'type': 'number', 'minimum': 0, 'maximum': 1}),
-    (cfg.IntOpt(
+    cfg.IntOpt(
         'period', default=3600, min=60,
         help='Time window (s) over which instance CPU use is averaged.'),
-     {'type': 'integer', 'minimum': 60}),
-    (cfg.IntOpt(
+    cfg.IntOpt(
         'granularity', default=300, min=1,
         help='Datasource granularity (s) of the CPU use series.'),
-     {'type': 'integer', 'minimum': 1}),
-    (cfg.StrOpt(
+    cfg.StrOpt(
         'missing_metric_policy', default='assume_full',
         choices=MISSING_POLICY_CHOICES,
         help='How to treat an instance without CPU data: assume_full (its '
              'vCPUs fully busy: safe for capacity), assume_idle (no load, '
              'no heat), skip_instance (it stays where it is and adds no '
              'heat). Each case is logged and counted in the audit.'),
-     {'type': 'string', 'enum': list(MISSING_POLICIES)}),
-    (cfg.BoolOpt(
+    cfg.BoolOpt(
         'allow_cold_migration', default=False,
         help='Move stopped instances by cold migration. Active instances '
              'always move by live migration; other states never move.'),
-     {'type': 'boolean'}),
-    (cfg.FloatOpt(
+    cfg.FloatOpt(
         'headroom', default=0.0, min=0.0, max=0.9,
         help='Fraction of each host\'s vCPU, RAM, disk and CPU capacity '
              'kept free.'),
-     {'type': 'number', 'minimum': 0, 'maximum': 0.9}),
-    (cfg.StrOpt(
+    cfg.StrOpt(
         'idle_host_action', default='disable',
         choices=IDLE_HOST_ACTION_CHOICES,
         help='What to do with hosts left empty: disable (nova-compute '
              'service disabled with reason %s), power_off (disable, then '
              'power off through the bare metal service), none.'
              % DISABLED_REASON),
-     {'type': 'string', 'enum': list(IDLE_HOST_ACTIONS)}),
-    (cfg.IntOpt(
+    cfg.IntOpt(
         'max_migrations', default=0, min=0,
         help='Most migrations in one action plan; 0 means unlimited.'),
-     {'type': 'integer', 'minimum': 0}),
-    (cfg.FloatOpt(
+    cfg.FloatOpt(
         'solver_time_limit', default=60.0, min=1.0, max=3600.0,
         help='Wall-clock limit (s) of the placement search.'),
-     {'type': 'number', 'minimum': 1, 'maximum': 3600}),
-    (cfg.StrOpt(
+    cfg.StrOpt(
         'mode', default='auto', choices=MODE_CHOICES,
         help='Plan on measured load (reactive), on the forecast for the '
              'next horizon (proactive), or proactive only while the '
              'forecast has proven accurate (auto).'),
-     {'type': 'string', 'enum': [c for c, _ in MODE_CHOICES]}),
-    (cfg.IntOpt(
+    cfg.IntOpt(
         'forecast_window', default=14 * 86400, min=2 * 86400,
         help='History (s) of instance_cpu_usage the forecast is fitted '
              'on.'),
-     {'type': 'integer', 'minimum': 2 * 86400}),
-    (cfg.IntOpt(
+    cfg.IntOpt(
         'slot_minutes', default=20, min=5, max=240,
         help='Length (minutes) of the time-of-day slots of the forecast; '
              'divides a day, and is a multiple of granularity.'),
-     {'type': 'integer', 'minimum': 5, 'maximum': 240}),
-    (cfg.ListOpt(
-        'weekend_days', default=['5', '6'],
+    cfg.ListOpt(
+        'weekend_days', default=[5, 6],
+        item_type=types.Integer(min=0, max=6),
         help='Weekday numbers (Monday = 0) forming the weekend day '
              'category of the forecast.'),
-     {'type': 'array', 'items': {'type': 'integer', 'minimum': 0,
-                                 'maximum': 6}}),
-    (cfg.ListOpt(
+    cfg.ListOpt(
         'holidays', default=[],
+        item_type=types.String(regex=r'^\d{4}-\d{2}-\d{2}$'),
         help='Dates (YYYY-MM-DD) the forecast treats as weekend days.'),
-     {'type': 'array', 'items': {'type': 'string',
-                                 'pattern': r'^\d{4}-\d{2}-\d{2}$'}}),
-    (cfg.IntOpt(
+    cfg.IntOpt(
         'accuracy_window', default=2 * 86400, min=86400,
         help='The last seconds of history (whole days) on which the '
              'forecast models are backtested and chosen; fitted on the '
              'history before.'),
-     {'type': 'integer', 'minimum': 86400}),
-    (cfg.FloatOpt(
+    cfg.FloatOpt(
         'autostart_accuracy', default=5.0, min=0.0, max=100.0,
         help='Mode auto plans proactively while the chosen model\'s '
              'backtest MAE of host load (percent of host capacity, mean '
              'over hosts) is below this.'),
-     {'type': 'number', 'minimum': 0, 'maximum': 100}),
-    (cfg.FloatOpt(
+    cfg.FloatOpt(
         'failsafe_low', default=0.0, min=0.0, max=100.0,
         help='A host whose measured load (% of its vCPUs) is below this is '
              'planned reactively whatever the mode.'),
-     {'type': 'number', 'minimum': 0, 'maximum': 100}),
-    (cfg.FloatOpt(
+    cfg.FloatOpt(
         'failsafe_high', default=90.0, min=0.0, max=100.0,
         help='A host whose measured load (% of its vCPUs) is above this is '
              'planned reactively whatever the mode.'),
-     {'type': 'number', 'minimum': 0, 'maximum': 100}),
-    (cfg.FloatOpt(
+    cfg.FloatOpt(
         'min_benefit_duration', default=0.5, min=0.0, max=1.0,
         help='Fraction of the horizon a heat gain must last for the '
              'migrations enabling it to be planned: proactive instances '
              'are planned on the highest load they keep for that share of '
              'the horizon.'),
-     {'type': 'number', 'minimum': 0, 'maximum': 1}),
-    (cfg.FloatOpt(
+    cfg.FloatOpt(
         'mip_rel_gap', default=1e-4, min=0.0, max=1.0,
         help='Relative MILP gap at which a solve stops (of the weighted '
              'objective; the levels stay ordered).'),
-     {'type': 'number', 'minimum': 0, 'maximum': 1}),
 ]
 
 
 def config_opts():
     """The strategy's own oslo.config options."""
-    return base.config_opts(SETTINGS)
+    return list(OPTIONS)
 
 
 def schema():
     """JSON schema of the audit parameters (``null`` = the option)."""
-    return base.schema(SETTINGS, 'heat_consolidation')
+    return options.schema(OPTIONS, 'heat_consolidation')
 
 
-@dataclasses.dataclass
-class Settings:
-    """Resolved settings of one audit (all values checked)."""
+def _power_model(settings):
+    """The power-model block of the settings, as the estimators take it."""
+    return sources.PowerModelSettings(
+        heat_source=settings.heat_source,
+        host_power_profiles=settings.host_power_profiles,
+        default_idle_power=settings.default_idle_power,
+        default_max_power=settings.default_max_power,
+        granularity=settings.granularity,
+        min_fit_samples=settings.min_fit_samples,
+        min_fit_util_range=settings.min_fit_util_range)
 
-    loop_hosts: list
-    target_heat_rate: float
-    host_targets: dict
-    default_idle_power: float
-    default_max_power: float
-    host_power_profiles: dict
-    heat_source: str
-    fit_window: int
-    min_fit_samples: int
-    min_fit_util_range: float
-    heat_metric: str
-    horizon: int
-    min_useful_temperature: float
-    target_time_above: float
-    period: int
-    granularity: int
-    missing_metric_policy: str
-    allow_cold_migration: bool
-    headroom: float
-    idle_host_action: str
-    max_migrations: int
-    solver_time_limit: float
-    mode: str
-    forecast_window: int
-    slot_minutes: int
-    weekend_days: list
-    holidays: list
-    accuracy_window: int
-    autostart_accuracy: float
-    failsafe_low: float
-    failsafe_high: float
-    min_benefit_duration: float
-    mip_rel_gap: float
-    # names of the settings given as audit parameters (the rest: options)
-    from_audit: frozenset = frozenset()
 
-    def as_dict(self):
-        out = dataclasses.asdict(self)
-        out.pop('from_audit')
-        return out
+#: Resolved settings of one audit: one field per option (all values
+#: checked by :func:`resolve`), ``from_audit`` and ``power_model``.
+Settings = options.settings_class(
+    'HeatConsolidationSettings', OPTIONS,
+    namespace={'power_model': property(_power_model)})
 
 
 def resolve(config, params):
@@ -307,85 +234,102 @@ def resolve(config, params):
         take the option value).
     :raises: :class:`~heatwatcher.exception.InvalidParameter`
     """
-    values, given = base.merge(SETTINGS, config, params)
-    s = Settings(**values, from_audit=given)
-    s.loop_hosts = list(s.loop_hosts or [])
-    s.host_targets = {str(k): float(v) for k, v in
-                      (s.host_targets or {}).items()}
-    for key, value in s.host_targets.items():
-        if value < 0:
+    values, given = options.merge(OPTIONS, config, params)
+    settings = Settings(**values, from_audit=given)
+    settings.loop_hosts = list(settings.loop_hosts or [])
+    settings.host_targets = {str(key): float(watts) for key, watts in
+                             (settings.host_targets or {}).items()}
+    for key, watts in settings.host_targets.items():
+        if watts < 0:
             raise exception.InvalidParameter(
                 field='host_targets[%s]' % key,
-                reason='a target heat rate is >= 0 W, got %s' % value)
-    s.host_power_profiles = {
-        str(k): base.parse_profile('host_power_profiles', k, v)
-        for k, v in (s.host_power_profiles or {}).items()}
-    if s.default_idle_power > s.default_max_power:
-        raise exception.InvalidParameter(
-            field='default_idle_power',
-            reason='idle power (%s W) is above default_max_power (%s W)'
-                   % (s.default_idle_power, s.default_max_power))
-    if (s.heat_metric == 'time_above_temperature'
-            and s.heat_source != 'simulation'):
+                reason='a target heat rate is >= 0 W, got %s' % watts)
+    options.check_power_model(settings)
+    if (settings.heat_metric == 'time_above_temperature'
+            and settings.heat_source != 'simulation'):
         raise exception.InvalidParameter(
             field='heat_metric',
             reason='time_above_temperature needs heat_source simulation, '
-                   'got %s' % s.heat_source)
-    _check_forecast(s)
-    if s.granularity > s.period:
+                   'got %s' % settings.heat_source)
+    _check_forecast(settings)
+    if settings.granularity > settings.period:
         raise exception.InvalidParameter(
             field='granularity',
             reason='granularity (%s s) is longer than period (%s s)'
-                   % (s.granularity, s.period))
-    return s
+                   % (settings.granularity, settings.period))
+    return settings
 
 
-def _check_forecast(s):
+def _check_forecast(settings):
     try:
-        s.weekend_days = sorted({int(d) for d in s.weekend_days or []})
+        settings.weekend_days = sorted(
+            {int(day) for day in settings.weekend_days or []})
     except (TypeError, ValueError):
         raise exception.InvalidParameter(
             field='weekend_days', reason='expected weekday numbers 0-6, '
-            'got %r' % (s.weekend_days,))
-    if any(not 0 <= d <= 6 for d in s.weekend_days):
+            'got %r' % (settings.weekend_days,))
+    if any(not 0 <= day <= 6 for day in settings.weekend_days):
         raise exception.InvalidParameter(
             field='weekend_days', reason='weekday numbers are 0 (Monday) to '
-            '6, got %s' % s.weekend_days)
-    s.holidays = [str(h) for h in s.holidays or []]
-    for h in s.holidays:
+            '6, got %s' % settings.weekend_days)
+    settings.holidays = [str(day) for day in settings.holidays or []]
+    for day in settings.holidays:
         try:
-            datetime.date.fromisoformat(h)
+            datetime.date.fromisoformat(day)
         except ValueError:
             raise exception.InvalidParameter(
-                field='holidays', reason='%r is not a YYYY-MM-DD date' % h)
-    if 1440 % s.slot_minutes or (s.slot_minutes * 60) % s.granularity:
+                field='holidays', reason='%r is not a YYYY-MM-DD date' % day)
+    if (1440 % settings.slot_minutes
+            or (settings.slot_minutes * 60) % settings.granularity):
         raise exception.InvalidParameter(
             field='slot_minutes',
             reason='a slot must divide a day and be a multiple of '
                    'granularity (%s s), got %s minutes'
-                   % (s.granularity, s.slot_minutes))
-    if s.failsafe_low > s.failsafe_high:
+                   % (settings.granularity, settings.slot_minutes))
+    if settings.failsafe_low > settings.failsafe_high:
         raise exception.InvalidParameter(
             field='failsafe_low', reason='%s %% is above failsafe_high '
-            '(%s %%)' % (s.failsafe_low, s.failsafe_high))
-    if s.accuracy_window % 86400 or \
-            s.accuracy_window + 86400 > s.forecast_window:
+            '(%s %%)' % (settings.failsafe_low, settings.failsafe_high))
+    if (settings.accuracy_window % 86400
+            or settings.accuracy_window + 86400 > settings.forecast_window):
         raise exception.InvalidParameter(
             field='accuracy_window',
             reason='whole days, at least one day shorter than '
                    'forecast_window (%s s), got %s s'
-                   % (s.forecast_window, s.accuracy_window))
+                   % (settings.forecast_window, settings.accuracy_window))
 
 
-match = base.match
+#: The matching rule of host patterns in these settings.
+match = hostnames.match
 
 
-def check_patterns(settings, hostnames):
+def check_patterns(settings, names):
     """Check loop_hosts, host_targets and host_power_profiles patterns.
 
-    See :func:`settings_base.check_patterns`.
+    See :func:`options.check_patterns`.
     """
-    return base.check_patterns(
+    return options.check_patterns(
         {field: getattr(settings, field) for field in
          ('loop_hosts', 'host_targets', 'host_power_profiles')},
-        settings.from_audit, hostnames, 'enabled compute node')
+        settings.from_audit, names, 'enabled compute node')
+
+
+def loop_hosts_and_targets(settings, names):
+    """Which hosts are on the loop, and the heat rate each must reach.
+
+    :param names: ``H`` hostnames.
+    :returns: ``(loop (H,) bool, targets (H,) W)``: every host is on the
+        loop when ``loop_hosts`` is empty; a host's target is its
+        ``host_targets`` entry (exact name, then pattern), else
+        ``target_heat_rate``.
+    """
+    if settings.loop_hosts:
+        loop = np.array([hostnames.matches_any(settings.loop_hosts, name)
+                         for name in names], dtype=bool)
+    else:
+        loop = np.ones(len(names), dtype=bool)
+    keys = [hostnames.match(settings.host_targets, name) for name in names]
+    targets = np.array([settings.target_heat_rate if key is None
+                        else settings.host_targets[key] for key in keys],
+                       dtype=float)
+    return loop, targets
