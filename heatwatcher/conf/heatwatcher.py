@@ -13,6 +13,8 @@
 
 from oslo_config import cfg
 
+from heatwatcher.state import forecast_store
+
 GROUP = 'heatwatcher'
 
 OPTS = [
@@ -42,3 +44,11 @@ def register_opts(conf):
 
 def list_opts():
     return [(GROUP, OPTS)]
+
+
+def store_policy(conf):
+    """:class:`~heatwatcher.state.forecast_store.Policy` from ``conf``."""
+    group = conf.get(GROUP)
+    return forecast_store.Policy(state_path=group.state_path,
+                                 retrain_interval=group.retrain_interval,
+                                 predict_only=group.predict_only)

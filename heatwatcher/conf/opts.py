@@ -21,17 +21,16 @@ option that every strategy carries) for the sample configuration.
 def list_opts():
     """Return ``[(group name, [options])]`` for every heatwatcher group."""
     from heatwatcher.applier import guarded
-    from heatwatcher.conf import heatwatcher as hw_conf
-    from heatwatcher.planning import planner
+    from heatwatcher.conf import heatwatcher
+    from heatwatcher.conf import planner
     from heatwatcher.strategies import heat_consolidation
     from heatwatcher.strategies import thermal_shedding
-    return hw_conf.list_opts() + [
+    return heatwatcher.list_opts() + [
         ('watcher_strategies.heat_consolidation',
          heat_consolidation.HeatConsolidation.get_config_opts()),
         ('watcher_strategies.thermal_shedding',
          thermal_shedding.ThermalShedding.get_config_opts()),
-        ('watcher_planners.heat_sequenced',
-         planner.HeatSequencedPlanner.get_config_opts()),
+        *planner.list_opts(),
         ('watcher_workflow_engines.heat_guarded',
          guarded.GuardedWorkFlowEngine.get_config_opts()),
     ]

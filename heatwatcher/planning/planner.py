@@ -20,12 +20,12 @@ solution's migrations, so any strategy that applies its moves to the model
 can use this planner.
 """
 
-from oslo_config import cfg
 from oslo_log import log
 from watcher.common import utils
 from watcher.decision_engine.planner import weight
 from watcher import objects
 
+from heatwatcher.conf import planner as planner_options
 from heatwatcher.planning import sequence
 
 LOG = log.getLogger(__name__)
@@ -65,23 +65,11 @@ class HeatSequencedPlanner(weight.WeightPlanner):
 
     @classmethod
     def get_config_opts(cls):
-        return [
-            cfg.IntOpt('max_parallel_migrations', default=8, min=1,
-                       help='Most migrations running at once.'),
-            cfg.IntOpt('max_parallel_migrations_per_source', default=1,
-                       min=1, help='Most migrations out of one host at '
-                                   'once (Nova live-migrates one at a time '
-                                   'per host by default).'),
-            cfg.IntOpt('max_parallel_migrations_per_destination',
-                       default=2, min=1,
-                       help='Most migrations into one host at once.'),
-        ]
+        # The same option objects heatwatcher.conf registers.
+        return list(planner_options.OPTS)
 
     def limits(self):
-        return sequence.Limits(
-            self.config.max_parallel_migrations,
-            self.config.max_parallel_migrations_per_source,
-            self.config.max_parallel_migrations_per_destination)
+        return planner_options.limits(self.config)
 
     def sequence(self, solution):
         capacity, usage, demand = inputs_from_model(

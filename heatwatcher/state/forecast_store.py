@@ -16,12 +16,27 @@ atomically (temporary file, then rename). A file that cannot be read is
 reported and replaced, never fatal: the models are fitted again.
 """
 
+import dataclasses
 import json
 import os
 import re
 import tempfile
 
 VERSION = 1
+
+
+@dataclasses.dataclass(frozen=True)
+class Policy:
+    """When saved models serve an audit (the ``[heatwatcher]`` options).
+
+    :ivar state_path: directory of the saved models; None: never saved.
+    :ivar retrain_interval: s after which saved models are refitted.
+    :ivar predict_only: never refit saved models.
+    """
+
+    state_path: str = None
+    retrain_interval: int = 86400
+    predict_only: bool = False
 
 
 def _path(directory, name):
