@@ -38,7 +38,7 @@ class History:
     now: int
 
 
-def matrix(series, uuids, end, window, step, slot_minutes, horizon,
+def matrix(series, uuids, end, *, window, step, slot_minutes, horizon,
            weekend=backtest.WEEKEND, holidays=()):
     """Build the history of ``uuids`` over ``[end - window, end)``.
 

@@ -23,14 +23,12 @@ instance is planned on, and what decided it, out.
 Failsafe: a host whose measured load (% of its vCPUs) is outside
 ``[failsafe_low, failsafe_high]`` is reactive, whatever the mode.
 
-Damping, at two levels. (1) The forecast path over the horizon is ``h``
+Instance-level damping: the forecast path over the horizon is ``h``
 slots; an instance is planned on the highest load it keeps for at least
 ``min_benefit_duration`` of the horizon: the
-``ceil(min_benefit_duration * h)``-th largest slot of its path. (2) The plan
-found on those loads is then replayed on every slot of the path
-(:func:`lasting`): unless it beats staying put in at least
-``min_benefit_duration`` of the slots, no migration is planned. A gain that
-lasts less (a spike) does not move instances.
+``ceil(min_benefit_duration * h)``-th largest slot of its path. The
+plan-level damping that follows the solve is
+:mod:`heatwatcher.optimize.damping`.
 """
 
 import dataclasses
@@ -38,7 +36,6 @@ import math
 
 import numpy as np
 
-from heatwatcher.optimize import score
 
 MODES = ('auto', 'reactive', 'proactive')
 
@@ -140,24 +137,3 @@ def planning_percent(decision, measured, path, hosts, host_reactive,
     plan = damped(path, min_benefit_duration)
     use = np.isfinite(plan) & ~np.asarray(host_reactive)[hosts]
     return np.where(use, plan, measured), use
-
-
-def lasting(problem, assign, path, used, min_benefit_duration):
-    """Check that a plan's gain lasts: the plan-level damping.
-
-    :param problem: the placement problem (loads as planned).
-    :param assign: ``(N,)`` the solver's placement.
-    :param path: ``(N, h)`` forecast path (% of each instance's vCPUs).
-    :param used: ``(N,)`` instances planned on the forecast; the others
-        keep their planned load in every slot.
-    :returns: ``(keep, share)``: ``share`` is the fraction of the horizon's
-        slots in which ``assign`` beats staying put; ``keep`` is False when
-        that is below ``min_benefit_duration``. A plan with no migration
-        is always kept.
-    """
-    if np.array_equal(assign, problem.current) or not np.any(used):
-        return True, None
-    cores = np.asarray(path, float) / 100.0 * problem.demand[:, :1]
-    loads = np.where(np.asarray(used)[:, None], cores, np.nan)
-    share = score.lasting_share(problem, assign, loads)
-    return share + 1e-9 >= min_benefit_duration, share

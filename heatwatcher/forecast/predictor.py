@@ -100,7 +100,7 @@ def history_days(y, now):
     return (now - seen[0]) / float(k) if len(seen) else 0.0
 
 
-def fit(y, cats, now, horizon, test_days, hosts, vcpus, cores, names,
+def fit(y, cats, now, horizon, *, test_days, hosts, vcpus, cores, names,
         alpha=0.3):
     """Backtest the models on the last ``test_days`` days, then refit.
 

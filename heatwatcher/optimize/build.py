@@ -55,7 +55,7 @@ def _check(records, fields, kind):
                     reason='expected a number >= 0, got %r' % (value,))
 
 
-def build(snapshot, settings, models, loop, targets):
+def build(snapshot, settings, models, loop, targets, cpu_percent=None):
     """Build the problem.
 
     :param snapshot: :class:`~heatwatcher.telemetry.collect.Snapshot`.
@@ -64,6 +64,9 @@ def build(snapshot, settings, models, loop, targets):
         ``snapshot.hosts``.
     :param loop: ``(H,)`` bool, loop hosts.
     :param targets: ``(H,)`` target heat rates (W).
+    :param cpu_percent: ``(N,)`` load each instance is planned on, in % of
+        its vCPUs, NaN where unknown; default: the measured load of the
+        snapshot's records.
     :returns: ``(Problem, BuildInfo)``
     """
     hosts, insts = snapshot.hosts, snapshot.instances
@@ -83,8 +86,10 @@ def build(snapshot, settings, models, loop, targets):
     demand = np.array([[i.vcpus, i.memory_mb, i.disk_gb] for i in insts],
                       dtype=float).reshape(-1, 3)
     vcpus = demand[:, 0]
-    pct = np.array([np.nan if i.cpu_percent is None else i.cpu_percent
-                    for i in insts], dtype=float)
+    if cpu_percent is None:
+        cpu_percent = [np.nan if i.cpu_percent is None else i.cpu_percent
+                       for i in insts]
+    pct = np.asarray(cpu_percent, dtype=float).reshape(len(insts))
     missing = np.isnan(pct)
     policy = settings.missing_metric_policy
     fill = {'assume_full': 100.0, 'assume_idle': 0.0,

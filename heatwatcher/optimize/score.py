@@ -72,23 +72,3 @@ def is_feasible(problem, assign, capacity, load_cap):
     return bool(fixed_ok
                 and np.all(used <= capacity + EPS)
                 and np.all(load <= load_cap + EPS))
-
-
-def lasting_share(problem, assign, loads):
-    """Share of load scenarios in which ``assign`` beats staying put.
-
-    :param loads: ``(N, S)`` instance loads (cores) in S slots, e.g. a
-        forecast path over the horizon; NaN keeps the problem's load.
-    :returns: fraction of the S slots in which ``assign`` is strictly
-        better than ``problem.current`` (:meth:`Score.strictly_better_than`).
-    """
-    loads = np.asarray(loads, dtype=float)
-    if loads.shape[1] == 0:
-        return 0.0
-    better = 0
-    for j in range(loads.shape[1]):
-        slot = dataclasses.replace(problem, load=np.where(
-            np.isfinite(loads[:, j]), loads[:, j], problem.load))
-        better += evaluate(slot, assign).strictly_better_than(
-            evaluate(slot, problem.current))
-    return better / float(loads.shape[1])

@@ -9,24 +9,24 @@
 # WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
 # License for the specific language governing permissions and limitations
 # under the License.
-"""Forecast-driven planning loads for heat_consolidation (orchestration).
+"""The forecast step of heat_consolidation: the load each instance is
+planned on (orchestration).
 
 Reads the ``instance_cpu_usage`` history through
 :mod:`heatwatcher.telemetry.collect`, fits or reuses the forecaster
 (:mod:`heatwatcher.forecast.predictor`, saved by
-:mod:`heatwatcher.state.forecast_store` when ``[heatwatcher] state_path``
-is set), chooses the mode (:mod:`heatwatcher.forecast.modes`) and returns
-the snapshot with each instance's planning load in ``cpu_percent``.
+:mod:`heatwatcher.state.forecast_store` under the
+:class:`~heatwatcher.state.forecast_store.Policy` it is given), chooses the
+mode (:mod:`heatwatcher.forecast.modes`) and returns a :class:`Forecast`:
+the planned load beside the measured one, never in place of it.
 """
 
 import dataclasses
 import time
 
 import numpy as np
-from oslo_config import cfg
 from oslo_log import log
 
-from heatwatcher.conf import heatwatcher as hw_conf
 from heatwatcher.forecast import history
 from heatwatcher.forecast import modes
 from heatwatcher.forecast import predictor
@@ -34,131 +34,163 @@ from heatwatcher.state import forecast_store
 from heatwatcher.telemetry import collect
 
 LOG = log.getLogger(__name__)
-CONF = cfg.CONF
-hw_conf.register_opts(CONF)
 
 
 @dataclasses.dataclass
-class Outcome:
-    """What the forecast step hands to the strategy.
+class Forecast:
+    """What the forecast step hands to the next steps.
 
-    :ivar snapshot: the snapshot to plan on; :ivar report: the audit
-        output's ``forecast`` section; :ivar hosts: ``{hostname: row}``.
+    :ivar planned_load: ``(N,)`` load each instance is planned on, in %
+        of its vCPUs (NaN: no data at all).
+    :ivar report: the audit output's ``forecast`` section.
+    :ivar hosts: ``{hostname: row}`` per-host forecast rows.
+    :ivar notes: what the step noticed.
+    :ivar path: ``(N, horizon slots)`` forecast path (% of own vCPUs).
+    :ivar used: ``(N,)`` bool, instances planned on the forecast.
     """
 
-    snapshot: object
+    planned_load: np.ndarray
     report: dict
     hosts: dict
     notes: list
-    path: object = None
-    used: object = None
-
-    def lasting(self, problem, assign, min_benefit_duration):
-        """Plan-level damping (:func:`modes.lasting`); returns a note."""
-        keep, share = modes.lasting(problem, assign, self.path, self.used,
-                                    min_benefit_duration)
-        self.report['lasting_share'] = share
-        if keep:
-            return None
-        return ('forecast: the plan beats the current placement in only '
-                '%.0f %% of the horizon (min_benefit_duration %.0f %%); no '
-                'migration is planned' % (100 * share,
-                                          100 * min_benefit_duration))
+    path: np.ndarray
+    used: np.ndarray
 
 
-def _horizon_slots(s):
-    return max(1, int(round(s.horizon / (s.slot_minutes * 60.0))))
+def horizon_slots(settings):
+    """Slots of ``slot_minutes`` in the horizon (at least one)."""
+    return max(1, int(round(settings.horizon
+                            / (settings.slot_minutes * 60.0))))
 
 
-def _key(s):
-    return {'slot_minutes': s.slot_minutes, 'horizon': _horizon_slots(s),
-            'weekend_days': list(s.weekend_days),
-            'holidays': sorted(s.holidays),
-            'forecast_window': s.forecast_window,
-            'accuracy_window': s.accuracy_window}
+def _models_key(settings):
+    """The settings saved models depend on: others force a refit."""
+    return {'slot_minutes': settings.slot_minutes,
+            'horizon': horizon_slots(settings),
+            'weekend_days': list(settings.weekend_days),
+            'holidays': sorted(settings.holidays),
+            'forecast_window': settings.forecast_window,
+            'accuracy_window': settings.accuracy_window}
 
 
-def _fitted(s, h, hist, place, state_name, notes):
-    """Saved models if they serve, else fit (and save when configured)."""
-    conf = CONF.heatwatcher
+def _fitted(*, settings, load_history, placement, store, state_name,
+            notes):
+    """Saved models if they serve, else fit (and save when configured).
+
+    :param placement: ``{hosts, vcpus, cores, names}`` for the host errors.
+    :param store: :class:`~heatwatcher.state.forecast_store.Policy`.
+    :returns: ``(Fitted, {'source', 'detail'})``
+    """
     now = time.time()
-    record, why = None, None
-    if conf.state_path:
-        record, note = forecast_store.load(conf.state_path, state_name)
+    why = None
+    if store.state_path:
+        record, note = forecast_store.load(store.state_path, state_name)
         if note:
             notes.append(note)
-        fitted, why = predictor.reuse(record, _key(s), now,
-                                      conf.retrain_interval,
-                                      conf.predict_only)
+        fitted, why = predictor.reuse(record, _models_key(settings), now,
+                                      store.retrain_interval,
+                                      store.predict_only)
         if fitted is not None:
             return fitted, {'source': 'saved', 'detail': why}
-    fitted = predictor.fit(hist.y, hist.cats, hist.now, h,
-                           s.accuracy_window // 86400, *place)
+    fitted = predictor.fit(load_history.y, load_history.cats,
+                           load_history.now, horizon_slots(settings),
+                           test_days=settings.accuracy_window // 86400,
+                           **placement)
     state = {'source': 'fitted', 'detail': why or 'no state_path'}
-    if conf.state_path and fitted.chosen is not None:
-        note = forecast_store.save(conf.state_path, state_name, {
-            'key': _key(s), 'fitted_at': now, 'fitted': fitted.to_dict()})
+    if store.state_path and fitted.chosen is not None:
+        note = forecast_store.save(store.state_path, state_name, {
+            'key': _models_key(settings), 'fitted_at': now,
+            'fitted': fitted.to_dict()})
         if note:
             notes.append(note)
     return fitted, state
 
 
-def plan_loads(datasource, compute_model, s, snap, state_name):
-    """Apply ``s.mode`` to ``snap``; returns an :class:`Outcome`."""
-    names = [h.name for h in snap.hosts]
-    index = {n: k for k, n in enumerate(names)}
-    insts = snap.instances
-    hosts = np.array([index[i.host] for i in insts], dtype=int)
-    vcpus = np.array([i.vcpus for i in insts], dtype=float)
-    cores = np.array([max(h.vcpus - h.vcpu_reserved, 0) for h in snap.hosts],
-                     dtype=float)
-    measured = np.array([np.nan if i.cpu_percent is None else i.cpu_percent
-                         for i in insts], dtype=float)
+def _notes(decision, settings, without):
+    notes = ['forecast: mode %s (%s requested): %s'
+             % (decision.mode, decision.requested, decision.reason)]
+    if decision.failsafe:
+        notes.append('forecast: failsafe, planned on measured load: %s '
+                     '(outside [%g, %g] %%)'
+                     % (', '.join('%s at %.1f %%' % item for item in
+                                  sorted(decision.failsafe.items())),
+                        settings.failsafe_low, settings.failsafe_high))
+    if without:
+        notes.append('forecast: %d instance(s) without enough history are '
+                     'planned on measured load' % without)
+    return notes
+
+
+def forecast_loads(*, datasource, compute_model, settings, snapshot,
+                   measured_load, store, state_name):
+    """Apply ``settings.mode`` to the audit's instances.
+
+    :param snapshot: the telemetry snapshot (hosts and instances).
+    :param measured_load: ``(N,)`` measured load, % of own vCPUs (NaN:
+        missing).
+    :param store: :class:`~heatwatcher.state.forecast_store.Policy`.
+    :param state_name: name of the saved-models file (the audit's uuid).
+    :returns: :class:`Forecast`
+    """
+    names = [host.name for host in snapshot.hosts]
+    index = {name: position for position, name in enumerate(names)}
+    instances = snapshot.instances
+    host_of = np.array([index[inst.host] for inst in instances], dtype=int)
+    vcpus = np.array([inst.vcpus for inst in instances], dtype=float)
+    cores = np.array([max(host.vcpus - host.vcpu_reserved, 0)
+                      for host in snapshot.hosts], dtype=float)
     notes = []
-    h = _horizon_slots(s)
-    if s.mode == 'reactive' or not insts:
+    slots = horizon_slots(settings)
+    if settings.mode == 'reactive' or not instances:
         fitted = predictor.Fitted(reason='not needed in mode reactive'
-                                  if s.mode == 'reactive' else
+                                  if settings.mode == 'reactive' else
                                   'no instance')
-        path = np.full((len(insts), h), np.nan)
+        path = np.full((len(instances), slots), np.nan)
         mean, state = path[:, 0], {'source': 'none', 'detail': ''}
     else:
-        uuids = [i.uuid for i in insts]
+        uuids = [inst.uuid for inst in instances]
         series, end, more = collect.instance_series(
-            datasource, compute_model, uuids, s.forecast_window,
-            s.granularity)
+            datasource, compute_model, uuids, settings.forecast_window,
+            settings.granularity)
         notes += more
-        hist = history.matrix(series, uuids, end,
-                              s.forecast_window, s.granularity,
-                              s.slot_minutes, h, set(s.weekend_days),
-                              s.holidays)
-        fitted, state = _fitted(s, h, hist, (hosts, vcpus, cores, names),
-                                state_name, notes)
-        path, mean = predictor.forecast(hist.y, hist.cats, hist.now, h,
-                                        fitted)
+        load_history = history.matrix(
+            series, uuids, end, window=settings.forecast_window,
+            step=settings.granularity, slot_minutes=settings.slot_minutes,
+            horizon=slots, weekend=set(settings.weekend_days),
+            holidays=settings.holidays)
+        fitted, state = _fitted(
+            settings=settings, load_history=load_history,
+            placement={'hosts': host_of, 'vcpus': vcpus, 'cores': cores,
+                       'names': names},
+            store=store, state_name=state_name, notes=notes)
+        path, mean = predictor.forecast(load_history.y, load_history.cats,
+                                        load_history.now, slots, fitted)
         state['history_days'] = round(
-            predictor.history_days(hist.y, hist.now), 2)
-    decision = modes.decide(s.mode, fitted, s.autostart_accuracy)
-    measured_host = modes.host_load(measured, vcpus, hosts, cores)
+            predictor.history_days(load_history.y, load_history.now), 2)
+    decision = modes.decide(settings.mode, fitted,
+                            settings.autostart_accuracy)
+    measured_host = modes.host_load(measured_load, vcpus, host_of, cores)
     reactive_host = modes.failsafe(decision, names, measured_host,
-                                   s.failsafe_low, s.failsafe_high)
-    planned, used = modes.planning_percent(decision, measured, path, hosts,
-                                           reactive_host,
-                                           s.min_benefit_duration)
-    forecast_host = modes.host_load(np.where(np.isfinite(mean), mean,
-                                             measured), vcpus, hosts, cores)
-    planned_host = modes.host_load(planned, vcpus, hosts, cores)
+                                   settings.failsafe_low,
+                                   settings.failsafe_high)
+    planned, used = modes.planning_percent(
+        decision, measured_load, path, host_of, reactive_host,
+        settings.min_benefit_duration)
+    forecast_host = modes.host_load(
+        np.where(np.isfinite(mean), mean, measured_load), vcpus, host_of,
+        cores)
+    planned_host = modes.host_load(planned, vcpus, host_of, cores)
     rows = {}
-    for k, name in enumerate(names):
+    for position, name in enumerate(names):
         rows[name] = {
             'mode': ('reactive (failsafe)' if decision.mode == 'proactive'
-                     and reactive_host[k] else decision.mode),
-            'measured_load': round(float(measured_host[k]), 2),
-            'forecast_load': round(float(forecast_host[k]), 2),
-            'planned_load': round(float(planned_host[k]), 2),
+                     and reactive_host[position] else decision.mode),
+            'measured_load': round(float(measured_host[position]), 2),
+            'forecast_load': round(float(forecast_host[position]), 2),
+            'planned_load': round(float(planned_host[position]), 2),
             'backtest_mae': fitted.host_errors.get(name)}
-    without = int(np.sum(~used & ~reactive_host[hosts])) if \
-        decision.mode == 'proactive' else 0
+    without = (int(np.sum(~used & ~reactive_host[host_of]))
+               if decision.mode == 'proactive' else 0)
     report = {'requested': decision.requested, 'mode': decision.mode,
               'reason': decision.reason, 'error': decision.error,
               'autostart_accuracy': decision.threshold,
@@ -166,22 +198,9 @@ def plan_loads(datasource, compute_model, s, snap, state_name):
               'points': fitted.points, 'failsafe_hosts': decision.failsafe,
               'instances_on_forecast': int(used.sum()),
               'instances_without_forecast': without,
-              'horizon_slots': h, 'state': state}
-    notes.append('forecast: mode %s (%s requested): %s'
-                 % (decision.mode, decision.requested, decision.reason))
-    if decision.failsafe:
-        notes.append('forecast: failsafe, planned on measured load: %s '
-                     '(outside [%g, %g] %%)'
-                     % (', '.join('%s at %.1f %%' % kv for kv in
-                                  sorted(decision.failsafe.items())),
-                        s.failsafe_low, s.failsafe_high))
-    if without:
-        notes.append('forecast: %d instance(s) without enough history are '
-                     'planned on measured load' % without)
+              'horizon_slots': slots, 'state': state}
+    notes += _notes(decision, settings, without)
     for note in notes:
         LOG.info('heat_consolidation: %s', note)
-    new = [dataclasses.replace(i, cpu_percent=None if np.isnan(p)
-                               else float(p))
-           for i, p in zip(insts, planned)]
-    return Outcome(dataclasses.replace(snap, instances=new), report, rows,
-                   notes, path, used)
+    return Forecast(np.asarray(planned, dtype=float), report, rows, notes,
+                    path, used)

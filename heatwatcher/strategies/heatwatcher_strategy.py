@@ -20,14 +20,14 @@ successful run leaves ``report['summary']`` there.
 
 from oslo_log import log
 from watcher.common.metal_helper import factory as metal_helper_factory
-from watcher.decision_engine.strategy.strategies import base
+from watcher.decision_engine.strategy.strategies import base as watcher_base
 
 from heatwatcher import exception
 
 LOG = log.getLogger(__name__)
 
 
-class HeatwatcherStrategy(base.BaseStrategy):
+class HeatwatcherStrategy(watcher_base.BaseStrategy):
 
     #: The strategy's settings module: ``schema()`` for the audit
     #: parameters, ``config_opts()`` for its options.

@@ -66,10 +66,12 @@ def fit_timing(y, n=2000, days=14, horizon=3):
     cats = np.arange(days) % 7 >= 5
     now = (days - 1) * big.shape[2]
     big[:, -1] = np.nan
-    place = (np.arange(n) % 100, np.full(n, 2.0), np.full(100, 32.0),
-             ['h%d' % h for h in range(100)])
+    place = {'hosts': np.arange(n) % 100, 'vcpus': np.full(n, 2.0),
+             'cores': np.full(100, 32.0),
+             'names': ['h%d' % h for h in range(100)]}
     t0 = time.monotonic()
-    fitted = predictor.fit(big, cats.astype(int), now, horizon, 2, *place)
+    fitted = predictor.fit(big, cats.astype(int), now, horizon, test_days=2,
+                           **place)
     t1 = time.monotonic()
     predictor.forecast(big, cats.astype(int), now, horizon, fitted)
     return round(t1 - t0, 2), round(time.monotonic() - t1, 2)

@@ -19,7 +19,7 @@ from heatwatcher.forecast import history
 from heatwatcher.forecast import models
 from heatwatcher.forecast import modes
 from heatwatcher.forecast import predictor
-from heatwatcher import synthetic
+from tests import synthetic
 
 UTC = datetime.timezone.utc
 
@@ -76,7 +76,8 @@ class TestHistory(unittest.TestCase):
         series = {u: {s.start + datetime.timedelta(seconds=300 * k):
                       float(v) for k, v in enumerate(s.values)}
                   for u, s in series.items()}
-        h = history.matrix(series, ['a', 'b'], end, 2 * 86400, 300, 20, 3,
+        h = history.matrix(series, ['a', 'b'], end, window=2 * 86400,
+                           step=300, slot_minutes=20, horizon=3,
                            holidays=['2026-11-03'])
         self.assertEqual(2 * 72 + 71, h.now)            # 23:40 on day 2
         self.assertEqual((2, 4, 72), h.y.shape)         # padded to day 3
@@ -95,8 +96,9 @@ class TestPredictor(unittest.TestCase):
         y = y.copy()
         y.reshape(n, -1)[:, now:] = np.nan
         return predictor.fit(y, np.zeros(days, int), now, horizon,
-                             test_days, np.zeros(n, int), np.full(n, 4.0),
-                             np.array([16.0]), ['h0']), y, now
+                             test_days=test_days, hosts=np.zeros(n, int),
+                             vcpus=np.full(n, 4.0), cores=np.array([16.0]),
+                             names=['h0']), y, now
 
     def test_daily_cycle_is_learnt_and_forecast(self):
         f, y, now = self.fit(cycle(3, 8, noise=1.0))
