@@ -41,6 +41,7 @@ class HostRecord:
     disk_ratio: float = 1.0
     state: str = 'up'
     status: str = 'enabled'
+    disabled_reason: str = None
 
 
 @dataclasses.dataclass
@@ -53,8 +54,12 @@ class InstanceRecord:
     disk_gb: int
     state: str = 'active'
     excluded: bool = False
-    # mean CPU use in % of its own vCPUs; None when there is no data
+    # measured mean CPU use in % of its own vCPUs; None when there is no data
     cpu_percent: float = None
+    metadata: dict = dataclasses.field(default_factory=dict)
+    project_id: str = ''
+    # creation time (aware or naive UTC datetime), None when unknown
+    created: datetime.datetime = None
 
 
 @dataclasses.dataclass
@@ -83,7 +88,22 @@ def host_record(node):
         memory_mb_reserved=node.memory_mb_reserved,
         disk_gb_reserved=node.disk_gb_reserved, vcpu_ratio=node.vcpu_ratio,
         memory_ratio=node.memory_ratio, disk_ratio=node.disk_ratio,
-        state=node.state, status=node.status)
+        state=node.state, status=node.status,
+        disabled_reason=getattr(node, 'disabled_reason', None))
+
+
+def instance_record(instance, hostname, cpu_percent=None):
+    """Plain record of a Watcher ``Instance`` on ``hostname``."""
+    # versioned objects raise, not return None, for unset fields
+    created = (instance.created if instance.obj_attr_is_set('created')
+               else None)
+    return InstanceRecord(
+        uuid=instance.uuid, name=instance.name, host=hostname,
+        vcpus=instance.vcpus, memory_mb=instance.memory,
+        disk_gb=instance.disk, state=instance.state,
+        excluded=bool(instance.watcher_exclude), cpu_percent=cpu_percent,
+        metadata=dict(instance.metadata or {}),
+        project_id=str(instance.project_id or ''), created=created)
 
 
 def _cpu_percent(datasource, instance, period, granularity, notes):
@@ -134,26 +154,60 @@ def collect(compute_model, datasource, period, granularity):
         insts = sorted(compute_model.get_node_instances(node),
                        key=lambda i: i.uuid)
         for inst in insts:
-            snap.instances.append(InstanceRecord(
-                uuid=inst.uuid, name=inst.name, host=node.hostname,
-                vcpus=inst.vcpus, memory_mb=inst.memory, disk_gb=inst.disk,
-                state=inst.state, excluded=bool(inst.watcher_exclude),
-                cpu_percent=_cpu_percent(datasource, inst, period,
-                                         granularity, snap.notes)))
+            snap.instances.append(instance_record(
+                inst, node.hostname, _cpu_percent(datasource, inst, period,
+                                                  granularity, snap.notes)))
     for name, reason in snap.skipped_hosts.items():
         LOG.info('Host %s is not considered: %s', name, reason)
     return snap
 
 
-def host_temperatures(datasource, nodes, metric, period, granularity):
+@dataclasses.dataclass
+class Cluster:
+    """Every compute node of the scope and every instance on them.
+
+    :ivar hosts: :class:`HostRecord` of all nodes, whatever their state.
+    :ivar instances: :class:`InstanceRecord`; CPU use is measured for the
+        instances on up and enabled hosts (None on the others).
+    :ivar notes: what was noticed while reading.
+    """
+
+    hosts: list
+    instances: list
+    notes: list = dataclasses.field(default_factory=list)
+
+
+def cluster(compute_model, datasource, period, granularity):
+    """Read all hosts (up or not) and their instances into a :class:`Cluster`.
+
+    Used by thermal shedding, which must see the hosts it shed (disabled)
+    to bring them back. Instances keep the model's order per host.
+    """
+    snapshot = collect(compute_model, datasource, period, granularity)
+    measured = {inst.uuid: inst.cpu_percent for inst in snapshot.instances}
+    nodes = sorted(compute_model.get_all_compute_nodes().values(),
+                   key=lambda node: node.hostname)
+    hosts, instances = [], []
+    for node in nodes:
+        hosts.append(host_record(node))
+        for inst in compute_model.get_node_instances(node):
+            instances.append(instance_record(inst, node.hostname,
+                                             measured.get(inst.uuid)))
+    return Cluster(hosts, instances, list(snapshot.notes))
+
+
+def host_temperatures(datasource, compute_model, hostnames, metric, period,
+                      granularity):
     """Mean ``metric`` (host_outlet_temp or host_inlet_temp) per host.
 
     :returns: ``({hostname: degC or None}, notes)``; a failed or absurd
         reading is None with a note.
     """
     getter = getattr(datasource, 'get_%s' % metric)
+    by_name = {node.hostname: node for node in
+               compute_model.get_all_compute_nodes().values()}
     temps, notes = {}, []
-    for node in nodes:
+    for node in (by_name[name] for name in hostnames):
         try:
             value = getter(node, period, 'mean', granularity)
         except Exception as exc:
