@@ -9,7 +9,10 @@
 # WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
 # License for the specific language governing permissions and limitations
 # under the License.
-"""Reproducible synthetic clusters for benchmarks, tests and the demo.
+"""Reproducible synthetic clusters for the tests and the benchmarks.
+
+Kept in the test tree (as Watcher keeps its own test data); the benchmarks
+under ``tools/bench`` import it from there.
 
 Two hardware types (32 cores / 256 GiB and 64 cores / 512 GiB, CPU allocation
 ratio 4), flavours of 1 to 8 vCPUs with 2 to 4 GiB per vCPU, about
@@ -162,28 +165,29 @@ def strategy_parameters(cluster):
 def to_problem(cluster):
     """Problem heat_consolidation builds for ``cluster``.
 
-    It goes through the same telemetry and build steps as the strategy.
+    It goes through the strategy's own telemetry, settings, loop-host and
+    target, power-model and build steps.
     """
     import types
 
-    from heatwatcher.estimation import power
+    from heatwatcher.estimation import sources
     from heatwatcher.optimize import build
-    from heatwatcher.strategies import heat_consolidation_settings as hs
+    from heatwatcher.strategies import heat_consolidation_settings
     from heatwatcher.telemetry import collect
 
-    snap = collect.collect(to_model(cluster), to_datasource(cluster), 3600,
-                           300)
-    params = strategy_parameters(cluster)
-    conf = types.SimpleNamespace(**{o.dest: o.default
-                                    for o in hs.config_opts()})
-    s = hs.resolve(conf, params)
-    names = [h.name for h in snap.hosts]
-    models = power.configured_models(
-        names, [h.vcpus for h in snap.hosts], s.host_power_profiles,
-        s.default_idle_power, s.default_max_power, hs.match)
-    loop = np.array([n in params['loop_hosts'] for n in names])
-    targets = np.array([s.host_targets.get(n, 0.0) for n in names])
-    return build.build(snap, s, models, loop, targets)[0]
+    snapshot = collect.collect(to_model(cluster), to_datasource(cluster),
+                               3600, 300)
+    defaults = types.SimpleNamespace(
+        **{option.dest: option.default
+           for option in heat_consolidation_settings.config_opts()})
+    settings = heat_consolidation_settings.resolve(
+        defaults, dict(strategy_parameters(cluster), heat_source='history'))
+    names = [host.name for host in snapshot.hosts]
+    loop, targets = heat_consolidation_settings.loop_hosts_and_targets(
+        settings, names)
+    models, _ = sources.power_models(settings.power_model, snapshot.hosts,
+                                     {})
+    return build.build(snapshot, settings, models, loop, targets)[0]
 
 
 def daily_cycle(uuids, now, days=14, busy=(12, 14), low=10.0, high=80.0,

@@ -69,10 +69,10 @@ class Telemetry(fixtures.Fixture):
                            high=80.0):
         """Two weeks of ``instance_cpu_usage`` busy at the same hours daily.
 
-        See :func:`heatwatcher.synthetic.daily_cycle`; the fixture's "now"
+        See :func:`tests.synthetic.daily_cycle`; the fixture's "now"
         is 12:00 UTC.
         """
-        from heatwatcher import synthetic
+        from tests import synthetic
         self.series.setdefault('instance_cpu_usage', {}).update(
             synthetic.daily_cycle(uuids, NOW, days, busy, low, high))
 

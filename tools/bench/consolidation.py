@@ -12,7 +12,7 @@
 """Benchmark heat_consolidation against Watcher's vm_workload_consolidation.
 
 Both strategies run through their Watcher classes on the same generated
-cluster (:mod:`heatwatcher.synthetic`: flavours of 1-8 vCPUs, hosts of 32 or
+cluster (:mod:`tests.synthetic`: flavours of 1-8 vCPUs, hosts of 32 or
 64 cores, about 35 % CPU use, about 10 instances per host; 60 % of the hosts
 on the loop with targets at idle + 70 % of the dynamic range) and the same
 instance_cpu_usage series. Each final placement is scored with the same heat
@@ -34,6 +34,10 @@ import numpy as np
 import scipy
 
 import results  # tools/bench, the script's directory
+
+# The synthetic clusters live in the test tree, at the repository's root.
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))))
 
 
 def _quiet():
@@ -62,7 +66,7 @@ def run_strategy(cls, config, params, model, datasource):
 def placement_score(cluster, model):
     """Score the placement now in ``model`` with heatwatcher's model."""
     from heatwatcher.optimize import score
-    from heatwatcher import synthetic
+    from tests import synthetic
     problem = synthetic.to_problem(cluster)
     index = {n: k for k, n in enumerate(problem.host_names)}
     uuids = sorted(i.uuid for i in cluster.instances)
@@ -78,7 +82,7 @@ def placement_score(cluster, model):
 def bench_size(n, seed, time_limit, with_vwc):
     from heatwatcher.strategies import heat_consolidation as hc
     from heatwatcher.strategies import heat_consolidation_settings as hs
-    from heatwatcher import synthetic
+    from tests import synthetic
     from watcher.decision_engine.strategy.strategies import \
         vm_workload_consolidation as vwc
 

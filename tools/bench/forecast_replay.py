@@ -11,7 +11,7 @@
 # under the License.
 """Replay a day of PlanetLab traces: reactive vs auto mode, hour by hour.
 
-Generated clusters (:func:`heatwatcher.synthetic.generate`) whose
+Generated clusters (:func:`tests.synthetic.generate`) whose
 instances run PlanetLab VM traces (``../shared``; VMs on 6 or more days,
 the days taken in date order as if consecutive, 20-minute slots). On each
 of the last days, every hour, each mode plans with the same solver as the
@@ -47,12 +47,15 @@ import numpy as np
 from heatwatcher.forecast import models
 from heatwatcher.forecast import modes
 from heatwatcher.forecast import predictor
+from heatwatcher.optimize import damping
 from heatwatcher.optimize import solver
-from heatwatcher import synthetic
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.dirname(os.path.dirname(HERE)))  # the repo root
 import forecast as forecast_bench  # noqa: E402  (the sibling benchmark)
 import results  # noqa: E402
+from tests import synthetic  # noqa: E402  (the test tree's clusters)
 
 HORIZON = 3                      # slots of 20 min: one hour
 
@@ -108,9 +111,9 @@ def replay(y, cats, n_hosts, seed, threshold, low, high, benefit,
         actual = flat[:, t:t + HORIZON]
         if hour % 24 == 0:                 # refit daily (retrain_interval)
             t0 = time.monotonic()
-            fitted = predictor.fit(seen, cats, t, HORIZON, 2,
-                                   place['auto'], vcpus, base.cores,
-                                   base.host_names)
+            fitted = predictor.fit(seen, cats, t, HORIZON, test_days=2,
+                                   hosts=place['auto'], vcpus=vcpus,
+                                   cores=base.cores, names=base.host_names)
             fit_s.append(time.monotonic() - t0)
         for mode in out:
             current = place[mode]
@@ -125,7 +128,7 @@ def replay(y, cats, n_hosts, seed, threshold, low, high, benefit,
                                                    current, safe, benefit)
             new, prob = solve(base, current, pct, vcpus)
             if decision.mode == 'proactive' and lasting:
-                keep, _ = modes.lasting(prob, new, path, used, benefit)
+                keep, _ = damping.lasting(prob, new, path, used, benefit)
                 new = new if keep else current
             reached, over = score(base, new, actual, vcpus)
             out[mode].append({

@@ -20,7 +20,7 @@ from heatwatcher import exception
 from heatwatcher.optimize import build
 from heatwatcher.optimize import problem as problem_mod
 from heatwatcher.strategies import heat_consolidation_settings as hs
-from heatwatcher import synthetic
+from tests import synthetic
 from heatwatcher.telemetry import collect
 
 

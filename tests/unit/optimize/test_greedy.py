@@ -17,7 +17,7 @@ import numpy as np
 from heatwatcher.optimize import greedy
 from heatwatcher.optimize import problem as problem_mod
 from heatwatcher.optimize import score
-from heatwatcher import synthetic
+from tests import synthetic
 from tests.unit import helpers
 
 

@@ -21,7 +21,7 @@ from watcher.decision_engine.strategy.strategies import base as base_strategy
 
 from heatwatcher.strategies import heat_consolidation
 from heatwatcher.strategies import heat_consolidation_settings as hs
-from heatwatcher import synthetic
+from tests import synthetic
 from heatwatcher.telemetry import series as series_mod
 from tests.unit.strategies import test_heat_consolidation as thc
 

@@ -21,7 +21,7 @@ from heatwatcher import exception
 from heatwatcher.goals import heat_reuse
 from heatwatcher.strategies import heat_consolidation
 from heatwatcher.strategies import heat_consolidation_settings as hs
-from heatwatcher import synthetic
+from tests import synthetic
 
 
 class TestCase(base.WatcherBaseTestCase):
