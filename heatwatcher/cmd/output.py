@@ -16,14 +16,16 @@ import time
 
 
 def _table(headers, rows):
-    widths = [max(len(str(x)) for x in col) for col in zip(headers, *rows)]
-    line = '  '.join('%%-%ds' % w for w in widths)
-    out = [line % tuple(headers), line % tuple('-' * w for w in widths)]
-    out += [line % tuple(map(str, r)) for r in rows]
-    return '\n'.join(o.rstrip() for o in out)
+    widths = [max(len(str(cell)) for cell in column)
+              for column in zip(headers, *rows)]
+    row_format = '  '.join('%%-%ds' % width for width in widths)
+    lines = [row_format % tuple(headers),
+             row_format % tuple('-' * width for width in widths)]
+    lines += [row_format % tuple(map(str, row)) for row in rows]
+    return '\n'.join(line.rstrip() for line in lines)
 
 
-def _w(value):
+def _watts(value):
     return '-' if value is None else '%.0f' % value
 
 
@@ -31,49 +33,56 @@ def render(doc):
     """The plan as text: hosts, actions, indicators, notes."""
     parts = ['Goal %s, strategy %s' % (doc['goal'], doc['strategy']), '']
     rows = []
-    for h in doc['hosts']:
-        reach_b = (h['loop'] and h['heat_rate_before']
-                   >= h['target_heat_rate'] and h['instances_before'] > 0)
-        reach_a = (h['loop'] and h['heat_rate_after']
-                   >= h['target_heat_rate'] and h['instances_after'] > 0)
+    for host in doc['hosts']:
+        reached_before = (host['loop'] and host['heat_rate_before']
+                          >= host['target_heat_rate']
+                          and host['instances_before'] > 0)
+        reached_after = (host['loop'] and host['heat_rate_after']
+                         >= host['target_heat_rate']
+                         and host['instances_after'] > 0)
         rows.append([
-            h['name'], 'loop' if h['loop'] else '', _w(h['target_heat_rate']),
-            '%s%s' % (_w(h['heat_rate_before']), ' *' if reach_b else ''),
-            '%s%s' % (_w(h['heat_rate_after']), ' *' if reach_a else ''),
-            '%g -> %g' % (h['vcpus_used_before'], h['vcpus_used_after']),
-            '%.0f -> %.0f' % (h['memory_mb_used_before'] / 1024,
-                              h['memory_mb_used_after'] / 1024),
-            h['state_after'], h['power_model']['source']])
+            host['name'], 'loop' if host['loop'] else '',
+            _watts(host['target_heat_rate']),
+            '%s%s' % (_watts(host['heat_rate_before']),
+                      ' *' if reached_before else ''),
+            '%s%s' % (_watts(host['heat_rate_after']),
+                      ' *' if reached_after else ''),
+            '%g -> %g' % (host['vcpus_used_before'],
+                          host['vcpus_used_after']),
+            '%.0f -> %.0f' % (host['memory_mb_used_before'] / 1024,
+                              host['memory_mb_used_after'] / 1024),
+            host['state_after'], host['power_model']['source']])
     if rows:
         parts += [_table(['host', 'loop', 'target W', 'heat W before',
                           'heat W after', 'vCPU used', 'RAM GiB used',
                           'after', 'power model'], rows),
                   '(* at or above target)', '']
     parts += _forecast(doc)
-    acts = doc['actions']
-    parts.append('Actions (%d, in execution order):' % len(acts))
-    for k, a in enumerate(acts):
-        p = dict(a['input_parameters'])
-        target = p.pop('resource_name', None) or p.get('resource_id')
-        p.pop('resource_id', None)
-        if a['action_type'] == 'migrate':
-            desc = '%s %s -> %s (%s)' % (
-                target, p['source_node'], p['destination_node'],
-                p['migration_type'])
+    actions = doc['actions']
+    parts.append('Actions (%d, in execution order):' % len(actions))
+    for position, action in enumerate(actions):
+        params = dict(action['input_parameters'])
+        target = (params.pop('resource_name', None)
+                  or params.get('resource_id'))
+        params.pop('resource_id', None)
+        if action['action_type'] == 'migrate':
+            description = '%s %s -> %s (%s)' % (
+                target, params['source_node'], params['destination_node'],
+                params['migration_type'])
         else:
-            desc = '%s %s' % (target, ', '.join(
-                '%s=%s' % kv for kv in sorted(p.items())))
-        after = (' after %s' % ','.join(map(str, a['parents']))
-                 if a['parents'] else '')
-        parts.append('  %3d  %-26s %s%s' % (k, a['action_type'], desc,
-                                            after))
+            description = '%s %s' % (target, ', '.join(
+                '%s=%s' % kv for kv in sorted(params.items())))
+        after = (' after %s' % ','.join(map(str, action['parents']))
+                 if action['parents'] else '')
+        parts.append('  %3d  %-26s %s%s' % (position, action['action_type'],
+                                            description, after))
     parts += ['', 'Efficacy indicators:']
     for name, value in doc['efficacy_indicators'].items():
         parts.append('  %-30s %s' % (name, value))
     for name, value in doc['global_efficacy'].items():
         parts.append('  %-30s %.1f %%' % (name, value))
     if doc['notes']:
-        parts += ['', 'Notes:'] + ['  - %s' % n for n in doc['notes']]
+        parts += ['', 'Notes:'] + ['  - %s' % note for note in doc['notes']]
     return '\n'.join(parts)
 
 
@@ -82,19 +91,22 @@ def _pct(value):
 
 
 def _forecast(doc):
-    fc = doc.get('forecast')
-    if not fc:
+    forecast = doc.get('forecast')
+    if not forecast:
         return []
-    out = ['Mode %s (%s requested): %s' % (fc['mode'], fc['requested'],
-                                           fc['reason'])]
-    rows = [[h['name'], f['mode'], _pct(f['measured_load']),
-             _pct(f['forecast_load']), _pct(f['planned_load']),
-             _pct(f['backtest_mae'])]
-            for h in doc['hosts'] for f in [h.get('forecast')] if f]
-    if rows and fc['mode'] == 'proactive':
-        out += [_table(['host', 'mode', 'load % measured', 'forecast',
-                        'planned', 'backtest MAE %'], rows)]
-    return out + ['']
+    lines = ['Mode %s (%s requested): %s' % (
+        forecast['mode'], forecast['requested'], forecast['reason'])]
+    rows = [[host['name'], host_forecast['mode'],
+             _pct(host_forecast['measured_load']),
+             _pct(host_forecast['forecast_load']),
+             _pct(host_forecast['planned_load']),
+             _pct(host_forecast['backtest_mae'])]
+            for host in doc['hosts']
+            for host_forecast in [host.get('forecast')] if host_forecast]
+    if rows and forecast['mode'] == 'proactive':
+        lines += [_table(['host', 'mode', 'load % measured', 'forecast',
+                          'planned', 'backtest MAE %'], rows)]
+    return lines + ['']
 
 
 class Progress:
@@ -103,10 +115,10 @@ class Progress:
     def __init__(self, quiet=False, stream=None):
         self.stream = stream or sys.stderr
         self.enabled = not quiet and self.stream.isatty()
-        self.t0 = time.monotonic()
+        self.started = time.monotonic()
 
     def step(self, message):
         if self.enabled:
-            self.stream.write('[%6.1f s] %s\n' % (time.monotonic() - self.t0,
-                                                  message))
+            self.stream.write('[%6.1f s] %s\n'
+                              % (time.monotonic() - self.started, message))
             self.stream.flush()

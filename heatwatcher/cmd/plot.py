@@ -25,8 +25,8 @@ class PlotError(exception.HeatwatcherException):
 
 def write(plan, path):
     """Write the chart of ``plan`` to ``path`` (.png or .svg)."""
-    ext = os.path.splitext(path)[1].lower()
-    if ext not in ('.png', '.svg'):
+    extension = os.path.splitext(path)[1].lower()
+    if extension not in ('.png', '.svg'):
         raise PlotError(path=path, reason='the file name must end in .png '
                                           'or .svg')
     try:
@@ -36,32 +36,37 @@ def write(plan, path):
     except ImportError:
         raise PlotError(path=path, reason='matplotlib is not installed '
                                           '(pip install matplotlib)')
-    hosts = sorted(plan['hosts'], key=lambda h: (not h['loop'], h['name']))
-    n = len(hosts)
-    fig, ax = plt.subplots(figsize=(max(8.0, 0.42 * n + 2), 5.2))
-    xs = range(n)
-    colour = ['#d9480f' if h['loop'] else '#4c6ef5' for h in hosts]
-    ax.bar([x - 0.2 for x in xs], [h['heat_rate_before'] for h in hosts],
-           width=0.4, color=colour, alpha=0.35, label='before')
-    ax.bar([x + 0.2 for x in xs], [h['heat_rate_after'] for h in hosts],
-           width=0.4, color=colour, label='after')
-    for x, h in zip(xs, hosts):
-        if h['loop']:
-            ax.hlines(h['target_heat_rate'], x - 0.45, x + 0.45,
+    hosts = sorted(plan['hosts'],
+                   key=lambda host: (not host['loop'], host['name']))
+    n_hosts = len(hosts)
+    fig, ax = plt.subplots(figsize=(max(8.0, 0.42 * n_hosts + 2), 5.2))
+    positions = range(n_hosts)
+    colours = ['#d9480f' if host['loop'] else '#4c6ef5' for host in hosts]
+    ax.bar([x - 0.2 for x in positions],
+           [host['heat_rate_before'] for host in hosts],
+           width=0.4, color=colours, alpha=0.35, label='before')
+    ax.bar([x + 0.2 for x in positions],
+           [host['heat_rate_after'] for host in hosts],
+           width=0.4, color=colours, label='after')
+    for x, host in zip(positions, hosts):
+        if host['loop']:
+            ax.hlines(host['target_heat_rate'], x - 0.45, x + 0.45,
                       colors='black', linewidth=1.6)
-        if h['instances_after'] == 0:
-            ax.text(x + 0.2, max(h['heat_rate_after'], 4), h['state_after'],
-                    rotation=90, ha='center', va='bottom', fontsize=7)
-    ax.set_xticks(list(xs))
-    ax.set_xticklabels([h['name'] for h in hosts], rotation=90, fontsize=7)
+        if host['instances_after'] == 0:
+            ax.text(x + 0.2, max(host['heat_rate_after'], 4),
+                    host['state_after'], rotation=90, ha='center',
+                    va='bottom', fontsize=7)
+    ax.set_xticks(list(positions))
+    ax.set_xticklabels([host['name'] for host in hosts], rotation=90,
+                       fontsize=7)
     ax.set_ylabel('heat rate (W)')
-    ind = plan['efficacy_indicators']
+    indicators = plan['efficacy_indicators']
     ax.set_title('%s: loop hosts at target %s -> %s of %s, %s migrations'
                  % (plan['strategy'],
-                    _reached_before(hosts), ind.get(
+                    _reached_before(hosts), indicators.get(
                         'hosts_reaching_target_count', '?'),
-                    ind.get('loop_hosts_count', '?'),
-                    ind.get('instance_migrations_count', '?')))
+                    indicators.get('loop_hosts_count', '?'),
+                    indicators.get('instance_migrations_count', '?')))
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
     ax.legend(handles=[
@@ -81,5 +86,6 @@ def write(plan, path):
 
 
 def _reached_before(hosts):
-    return sum(1 for h in hosts if h['loop'] and h['instances_before']
-               and h['heat_rate_before'] >= h['target_heat_rate'])
+    return sum(1 for host in hosts
+               if host['loop'] and host['instances_before']
+               and host['heat_rate_before'] >= host['target_heat_rate'])

@@ -66,20 +66,22 @@ def join_series(power, util, granularity):
     :returns: ``(util (n,) in [0, 1], power (n,) W)``
     """
     def buckets(series):
-        out = {}
+        bucket_samples = {}
         for ts, value in (series or {}).items():
-            v = _number(value)
-            if not np.isfinite(v):
+            number = _number(value)
+            if not np.isfinite(number):
                 continue
             key = int(timestamps.epoch(ts) // granularity)
-            out.setdefault(key, []).append(v)
-        return {k: float(np.mean(v)) for k, v in out.items()}
+            bucket_samples.setdefault(key, []).append(number)
+        return {key: float(np.mean(numbers))
+                for key, numbers in bucket_samples.items()}
 
-    p, u = buckets(power), buckets(util)
-    keys = sorted(set(p) & set(u))
-    up = np.array([[u[k], p[k]] for k in keys], dtype=float).reshape(-1, 2)
-    ok = (up[:, 0] >= 0) & (up[:, 0] <= 100) & (up[:, 1] > 0)
-    return up[ok, 0] / 100.0, up[ok, 1]
+    power_buckets, util_buckets = buckets(power), buckets(util)
+    keys = sorted(set(power_buckets) & set(util_buckets))
+    pairs = np.array([[util_buckets[k], power_buckets[k]] for k in keys],
+                     dtype=float).reshape(-1, 2)
+    valid = (pairs[:, 0] >= 0) & (pairs[:, 0] <= 100) & (pairs[:, 1] > 0)
+    return pairs[valid, 0] / 100.0, pairs[valid, 1]
 
 
 def _number(value):
@@ -96,18 +98,19 @@ def to_grid(series, start, step, n):
         s; NaN where no sample.
     """
     items = list((series or {}).items())
-    t = np.fromiter((timestamps.epoch(ts) for ts, _ in items), float,
-                    len(items))
-    v = np.fromiter((_number(x) for _, x in items), float, len(items))
-    k = np.floor((t - start) / step)
-    ok = (k >= 0) & (k < n) & np.isfinite(v)
-    k = k[ok].astype(int)
-    sums = np.bincount(k, weights=v[ok], minlength=n)
-    counts = np.bincount(k, minlength=n)
-    out = np.full(n, np.nan)
+    times = np.fromiter((timestamps.epoch(ts) for ts, _ in items), float,
+                        len(items))
+    values = np.fromiter((_number(value) for _, value in items), float,
+                         len(items))
+    bucket = np.floor((times - start) / step)
+    in_range = (bucket >= 0) & (bucket < n) & np.isfinite(values)
+    bucket = bucket[in_range].astype(int)
+    sums = np.bincount(bucket, weights=values[in_range], minlength=n)
+    counts = np.bincount(bucket, minlength=n)
+    means = np.full(n, np.nan)
     have = counts > 0
-    out[have] = sums[have] / counts[have]
-    return out
+    means[have] = sums[have] / counts[have]
+    return means
 
 
 def fit_hosts(power, util, granularity, min_samples, min_range):
@@ -117,16 +120,17 @@ def fit_hosts(power, util, granularity, min_samples, min_range):
     :param util: ``{hostname: {timestamp: %}}`` (host_cpu_usage).
     :returns: ``{hostname: Fit}``
     """
-    out = {}
+    fits = {}
     for name in sorted(set(power) | set(util)):
         if name not in power or name not in util:
             missing = 'host_power' if name not in power else \
                 'host_cpu_usage'
-            out[name] = Fit(None, 0, reason='no %s history' % missing)
+            fits[name] = Fit(None, 0, reason='no %s history' % missing)
             continue
-        u, p = join_series(power[name], util[name], granularity)
-        out[name] = fit_curve(u, p, min_samples, min_range)
-    return out
+        host_util, host_power = join_series(power[name], util[name],
+                                            granularity)
+        fits[name] = fit_curve(host_util, host_power, min_samples, min_range)
+    return fits
 
 
 def _basis(u):
@@ -152,35 +156,37 @@ def fit_curve(util, power, min_samples=100, min_range=0.15,
     if n < min_samples:
         return Fit(None, n, reason='%d samples, fewer than min_fit_samples '
                                    '%d' % (n, min_samples))
-    lo, hi = np.percentile(util, [5, 95])
-    if hi - lo < min_range:
+    util_p5, util_p95 = np.percentile(util, [5, 95])
+    if util_p95 - util_p5 < min_range:
         return Fit(None, n, reason='utilisation spans %.0f-%.0f %% (5th-95th '
                                    'percentile), narrower than %.0f points'
-                                   % (100 * lo, 100 * hi, 100 * min_range))
-    a = _basis(util)
+                                   % (100 * util_p5, 100 * util_p95,
+                                      100 * min_range))
+    design = _basis(util)
     scale = float(np.median(power))
-    lam = smoothing * scale * np.sqrt(n) / 10.0
-    diff = np.zeros((9, 11))
+    penalty_weight = smoothing * scale * np.sqrt(n) / 10.0
+    slope_change = np.zeros((9, 11))
     for k in range(9):
-        diff[k, k + 1], diff[k, k + 2] = -0.1 * lam / scale, \
-            0.1 * lam / scale
+        slope_change[k, k + 1], slope_change[k, k + 2] = \
+            -0.1 * penalty_weight / scale, 0.1 * penalty_weight / scale
 
     def residuals(theta):
-        return np.concatenate([(a @ theta - power) / scale, diff @ theta])
+        return np.concatenate([(design @ theta - power) / scale,
+                               slope_change @ theta])
 
     x0 = np.concatenate([[max(np.percentile(power, 5), 0.0)],
                          np.full(10, max(np.ptp(power), 1.0))])
-    res = optimize.least_squares(
+    solution = optimize.least_squares(
         residuals, x0, bounds=(np.zeros(11), np.full(11, np.inf)),
         loss='huber', f_scale=0.02, method='trf', x_scale='jac')
-    theta = res.x
-    pred = a @ theta
-    ss_res = float(np.sum((power - pred) ** 2))
+    theta = solution.x
+    fitted = design @ theta
+    ss_res = float(np.sum((power - fitted) ** 2))
     ss_tot = float(np.sum((power - power.mean()) ** 2))
     curve = _basis(GRID) @ theta
     return Fit(curve=np.maximum.accumulate(curve), samples=n,
                r2=1.0 - ss_res / ss_tot if ss_tot > 0 else 1.0,
-               mape=float(100.0 * np.mean(np.abs(pred - power) / power)))
+               mape=float(100.0 * np.mean(np.abs(fitted - power) / power)))
 
 
 def linear_curve(idle, peak):

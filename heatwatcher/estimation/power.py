@@ -63,8 +63,8 @@ class PowerModels:
     def heat_rate(self, load):
         """``(H,)`` heat rate (W) at ``load`` ``(H,)`` cores in use."""
         util = np.clip(load / np.maximum(self.cores, 1.0), 0.0, 1.0)
-        return np.array([np.interp(u, fit.GRID, c)
-                         for u, c in zip(util, self.curves)])
+        return np.array([np.interp(host_util, fit.GRID, curve)
+                         for host_util, curve in zip(util, self.curves)])
 
     def instance_heat(self, loads, host_load, h):
         """Heat (W) of the instances on host ``h``, by CPU-time share.
@@ -108,36 +108,41 @@ def estimate(hosts, profiles, default_idle, default_peak, matcher,
     :returns: :class:`PowerModels`
     """
     fits = fits or {}
-    n = len(hosts)
-    curves = np.zeros((n, 11))
-    source, stats = [None] * n, [None] * n
-    by_hw = {}
-    for k, h in enumerate(hosts):
-        f = fits.get(h.name)
-        if f is not None and f.curve is not None:
-            curves[k], source[k] = f.curve, SOURCE_FITTED
-            stats[k] = {'samples': f.samples, 'r2': round(f.r2, 4),
-                        'mape': round(f.mape, 3), 'reason': None}
-            by_hw.setdefault((h.vcpus, h.memory_mb), []).append(f.curve)
-    for k, h in enumerate(hosts):
-        if source[k]:
+    n_hosts = len(hosts)
+    curves = np.zeros((n_hosts, 11))
+    source, stats = [None] * n_hosts, [None] * n_hosts
+    fitted_by_hardware = {}
+    for row, host in enumerate(hosts):
+        host_fit = fits.get(host.name)
+        if host_fit is not None and host_fit.curve is not None:
+            curves[row], source[row] = host_fit.curve, SOURCE_FITTED
+            stats[row] = {'samples': host_fit.samples,
+                          'r2': round(host_fit.r2, 4),
+                          'mape': round(host_fit.mape, 3), 'reason': None}
+            fitted_by_hardware.setdefault(
+                (host.vcpus, host.memory_mb), []).append(host_fit.curve)
+    for row, host in enumerate(hosts):
+        if source[row]:
             continue
-        f = fits.get(h.name)
-        why = f.reason if f is not None else 'no host_power history'
-        stats[k] = {'samples': f.samples if f is not None else 0,
-                    'r2': None, 'mape': None, 'reason': why}
-        key = matcher(profiles, h.name)
-        same = by_hw.get((h.vcpus, h.memory_mb))
+        host_fit = fits.get(host.name)
+        reason = (host_fit.reason if host_fit is not None
+                  else 'no host_power history')
+        stats[row] = {'samples': (host_fit.samples if host_fit is not None
+                                  else 0),
+                      'r2': None, 'mape': None, 'reason': reason}
+        key = matcher(profiles, host.name)
+        same_hardware = fitted_by_hardware.get((host.vcpus, host.memory_mb))
         if key is not None:
-            curves[k], source[k] = _profile_curve(profiles[key]), \
+            curves[row], source[row] = _profile_curve(profiles[key]), \
                 SOURCE_PROFILE
-        elif same:
-            curves[k] = np.maximum.accumulate(np.mean(same, axis=0))
-            source[k] = SOURCE_HARDWARE
+        elif same_hardware:
+            curves[row] = np.maximum.accumulate(
+                np.mean(same_hardware, axis=0))
+            source[row] = SOURCE_HARDWARE
         else:
-            curves[k] = fit.linear_curve(default_idle, default_peak)
-            source[k] = SOURCE_DEFAULT
-    cores = np.array([h.vcpus for h in hosts], dtype=float)
+            curves[row] = fit.linear_curve(default_idle, default_peak)
+            source[row] = SOURCE_DEFAULT
+    cores = np.array([host.vcpus for host in hosts], dtype=float)
     return PowerModels(curves, cores, source, stats)
 
 
@@ -145,8 +150,8 @@ def configured_models(hostnames, cores, profiles, default_idle,
                       default_peak, matcher):
     """Models from ``host_power_profiles`` and the defaults only."""
     import types
-    hosts = [types.SimpleNamespace(name=n, vcpus=c, memory_mb=0)
-             for n, c in zip(hostnames, cores)]
+    hosts = [types.SimpleNamespace(name=name, vcpus=host_cores, memory_mb=0)
+             for name, host_cores in zip(hostnames, cores)]
     models = estimate(hosts, profiles, default_idle, default_peak, matcher)
     models.cores = np.asarray(cores, dtype=float)
     return models

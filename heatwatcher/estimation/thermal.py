@@ -29,7 +29,7 @@ import dataclasses
 
 import numpy as np
 
-from heatwatcher.estimation import fit as fit_mod
+from heatwatcher.estimation import fit as power_curves
 
 
 @dataclasses.dataclass
@@ -57,19 +57,22 @@ def fit_rc(outlet, inlet, power, step, min_samples=50):
     """
     outlet, inlet, power = (np.asarray(x, dtype=float)
                             for x in (outlet, inlet, power))
-    ok = (np.isfinite(outlet[:-1]) & np.isfinite(outlet[1:])
-          & np.isfinite(inlet[:-1]) & np.isfinite(power[:-1]))
-    n = int(ok.sum())
-    if n < min_samples:
-        return Thermal(samples=n, reason='%d usable temperature transitions, '
-                                         'fewer than %d' % (n, min_samples))
-    x = np.column_stack([(inlet[:-1] - outlet[:-1])[ok], power[:-1][ok]])
-    y = (outlet[1:] - outlet[:-1])[ok]
+    usable = (np.isfinite(outlet[:-1]) & np.isfinite(outlet[1:])
+              & np.isfinite(inlet[:-1]) & np.isfinite(power[:-1]))
+    n_usable = int(usable.sum())
+    if n_usable < min_samples:
+        return Thermal(samples=n_usable,
+                       reason='%d usable temperature transitions, '
+                              'fewer than %d' % (n_usable, min_samples))
+    x = np.column_stack([(inlet[:-1] - outlet[:-1])[usable],
+                         power[:-1][usable]])
+    y = (outlet[1:] - outlet[:-1])[usable]
     (a, b), *_ = np.linalg.lstsq(x, y, rcond=None)
     if not (0 < a <= 1) or b <= 0:
-        return Thermal(samples=n, reason='no first-order response in the '
-                                         'history (a=%.3g, b=%.3g)' % (a, b))
-    return Thermal(r=float(b / a), tau=float(step / a), samples=n)
+        return Thermal(samples=n_usable,
+                       reason='no first-order response in the '
+                              'history (a=%.3g, b=%.3g)' % (a, b))
+    return Thermal(r=float(b / a), tau=float(step / a), samples=n_usable)
 
 
 def simulate(t0, inlet, power, thermal, step):
@@ -80,12 +83,12 @@ def simulate(t0, inlet, power, thermal, step):
     power = np.asarray(power, dtype=float)
     inlet = np.broadcast_to(np.asarray(inlet, dtype=float), power.shape)
     a = min(step / thermal.tau, 1.0)
-    out = np.empty(len(power))
-    t = float(t0)
+    temps = np.empty(len(power))
+    t_out = float(t0)
     for k in range(len(power)):
-        t = t + a * (inlet[k] + thermal.r * power[k] - t)
-        out[k] = t
-    return out
+        t_out = t_out + a * (inlet[k] + thermal.r * power[k] - t_out)
+        temps[k] = t_out
+    return temps
 
 
 def outlook(t0, inlet, power, thermal, step, threshold):
@@ -105,20 +108,20 @@ def util_for_time_above(curve, t0, inlet, thermal, horizon, step,
     Time above the threshold grows with power, which grows with load, so
     bisection finds it.
     """
-    m = max(int(horizon // step), 1)
+    n_steps = max(int(horizon // step), 1)
 
-    def frac(u):
-        p = np.full(m, np.interp(u, fit_mod.GRID, curve))
-        return outlook(t0, inlet, p, thermal, step, threshold)[1]
+    def fraction_above(util):
+        powers = np.full(n_steps, np.interp(util, power_curves.GRID, curve))
+        return outlook(t0, inlet, powers, thermal, step, threshold)[1]
 
-    if frac(0.0) >= fraction:
+    if fraction_above(0.0) >= fraction:
         return 0.0
-    if frac(1.0) < fraction:
+    if fraction_above(1.0) < fraction:
         return np.inf
     lo, hi = 0.0, 1.0
     for _ in range(30):
         mid = (lo + hi) / 2
-        if frac(mid) >= fraction:
+        if fraction_above(mid) >= fraction:
             hi = mid
         else:
             lo = mid

@@ -33,15 +33,15 @@ def day_matrix(series, start, step, slot_minutes):
     :returns: ``(Y, day dates (D,))``
     """
     per_slot = int(round(slot_minutes * 60 / step))
-    k = int(round(86400 / (slot_minutes * 60)))
+    slots_per_day = int(round(86400 / (slot_minutes * 60)))
     first = start.replace(hour=0, minute=0, second=0, microsecond=0)
     offset = int(round((start - first).total_seconds() / step))
     n, t = series.shape
     total = offset + t
-    days = -(-total // (per_slot * k))
-    grid = np.full((n, days * k * per_slot), np.nan)
+    days = -(-total // (per_slot * slots_per_day))
+    grid = np.full((n, days * slots_per_day * per_slot), np.nan)
     grid[:, offset:offset + t] = series
-    y = models._nanmean(grid.reshape(n, days, k, per_slot), 3)
+    y = models._nanmean(grid.reshape(n, days, slots_per_day, per_slot), 3)
     dates = [first + datetime.timedelta(days=d) for d in range(days)]
     return y, dates
 
@@ -52,25 +52,28 @@ def categories(dates, weekend=WEEKEND, holidays=()):
     :param weekend: weekday numbers (Monday = 0) of the weekend.
     :param holidays: ISO dates (``YYYY-MM-DD``) counted as weekend days.
     """
-    off = {str(h) for h in holidays}
-    return np.array([1 if d.weekday() in weekend
-                     or d.date().isoformat() in off else 0 for d in dates],
+    holiday_dates = {str(holiday) for holiday in holidays}
+    return np.array([1 if day.weekday() in weekend
+                     or day.date().isoformat() in holiday_dates else 0
+                     for day in dates],
                     dtype=int)
 
 
-def _scores(pred, target, cats):
-    err = np.abs(pred - target)
-    big = target >= 1.0
-    out = {'mae': float(np.mean(err)),
-           'mape': float(100 * np.mean(err[big] / target[big]))
-           if big.any() else None, 'by_category': {}}
-    for c in np.unique(cats):
-        m = cats == c
-        out['by_category']['weekend' if c else 'weekday'] = {
-            'mae': float(np.mean(err[m])),
-            'mape': float(100 * np.mean(err[m & big] / target[m & big]))
-            if (m & big).any() else None}
-    return out
+def _scores(forecast, target, day_category):
+    error = np.abs(forecast - target)
+    big_target = target >= 1.0
+    scores = {'mae': float(np.mean(error)),
+              'mape': float(100 * np.mean(error[big_target]
+                                          / target[big_target]))
+              if big_target.any() else None, 'by_category': {}}
+    for category in np.unique(day_category):
+        in_category = day_category == category
+        scores['by_category']['weekend' if category else 'weekday'] = {
+            'mae': float(np.mean(error[in_category])),
+            'mape': float(100 * np.mean(error[in_category & big_target]
+                                        / target[in_category & big_target]))
+            if (in_category & big_target).any() else None}
+    return scores
 
 
 def backtest(y, cats, horizon, test_days, ids=None, alpha=0.3,
@@ -83,32 +86,35 @@ def backtest(y, cats, horizon, test_days, ids=None, alpha=0.3,
         "chosen": name, "instances": {id: name}, "instance_mae": {id: MAE
         of the chosen model}, "points": M}``
     """
-    s = models.samples(y, cats, horizon, alpha, contiguous=contiguous)
+    samples = models.samples(y, cats, horizon, alpha, contiguous=contiguous)
     days = y.shape[1]
-    train = s.day < days - test_days
-    coef = models.fit_regression(s.x[train], s.y[train])
-    preds, test = models.predict_all(s.x, s.y, coef)
+    train = samples.day < days - test_days
+    coef = models.fit_regression(samples.x[train], samples.y[train])
+    forecasts, test = models.predict_all(samples.x, samples.y, coef)
     test &= ~train
     result = {'models': {}, 'points': int(test.sum()),
               'coefficients': None if coef is None else
-              [round(float(c), 5) for c in coef]}
+              [round(float(value), 5) for value in coef]}
     if not test.any():
         result.update(chosen=None, instances={}, instance_mae={})
         return result
-    tc = cats[s.day[test]]
-    for name, p in preds.items():
-        result['models'][name] = _scores(p[test], s.y[test], tc)
+    test_categories = cats[samples.day[test]]
+    for name, forecast in forecasts.items():
+        result['models'][name] = _scores(forecast[test], samples.y[test],
+                                         test_categories)
     result['chosen'] = min(result['models'],
-                           key=lambda n: result['models'][n]['mae'])
+                           key=lambda name: result['models'][name]['mae'])
     ids = ids if ids is not None else [str(i) for i in range(y.shape[0])]
-    inst = s.instance[test]
-    per, mae = {}, {}
-    for i in np.unique(inst):
-        m = inst == i
-        errs = {n: float(np.mean(np.abs(preds[n][test][m] - s.y[test][m])))
-                for n in models.MODELS}
-        per[ids[i]] = min(models.MODELS, key=errs.get)
-        mae[ids[i]] = errs[result['chosen']]
-    result['instances'] = per
-    result['instance_mae'] = mae
+    test_instance = samples.instance[test]
+    model_of_instance, instance_mae = {}, {}
+    for i in np.unique(test_instance):
+        rows = test_instance == i
+        model_mae = {
+            name: float(np.mean(np.abs(forecasts[name][test][rows]
+                                       - samples.y[test][rows])))
+            for name in models.MODELS}
+        model_of_instance[ids[i]] = min(models.MODELS, key=model_mae.get)
+        instance_mae[ids[i]] = model_mae[result['chosen']]
+    result['instances'] = model_of_instance
+    result['instance_mae'] = instance_mae
     return result

@@ -57,10 +57,10 @@ class Samples:
     slot: np.ndarray
 
 
-def _nanmean(a, axis):
+def _nanmean(values, axis):
     with warnings.catch_warnings():
         warnings.simplefilter('ignore', RuntimeWarning)
-        return np.nanmean(a, axis=axis)
+        return np.nanmean(values, axis=axis)
 
 
 def seasonal(y, categories, alpha=0.3):
@@ -71,23 +71,23 @@ def seasonal(y, categories, alpha=0.3):
         ``P`` ``(N, D, C, K)`` each category's smoothed profile before day d.
     """
     n, days, k = y.shape
-    cats = np.asarray(categories, dtype=int)
-    c_max = int(cats.max()) + 1 if days else 1
-    s = np.full(y.shape, np.nan)
-    p = np.full((n, days, c_max, k), np.nan)
-    last = np.full((n, c_max, k), np.nan)
-    prof = np.full((n, c_max, k), np.nan)
+    category_of_day = np.asarray(categories, dtype=int)
+    n_categories = int(category_of_day.max()) + 1 if days else 1
+    seasonal_naive = np.full(y.shape, np.nan)
+    profiles = np.full((n, days, n_categories, k), np.nan)
+    last_of_category = np.full((n, n_categories, k), np.nan)
+    profile = np.full((n, n_categories, k), np.nan)
     for d in range(days):
-        c = cats[d]
-        s[:, d] = last[:, c]
-        p[:, d] = prof
+        c = category_of_day[d]
+        seasonal_naive[:, d] = last_of_category[:, c]
+        profiles[:, d] = profile
         day = y[:, d]
         seen = ~np.isnan(day)
-        last[:, c] = np.where(seen, day, last[:, c])
-        old = prof[:, c]
-        prof[:, c] = np.where(np.isnan(old), day, np.where(
+        last_of_category[:, c] = np.where(seen, day, last_of_category[:, c])
+        old = profile[:, c]
+        profile[:, c] = np.where(np.isnan(old), day, np.where(
             seen, alpha * day + (1 - alpha) * old, old))
-    return s, p
+    return seasonal_naive, profiles
 
 
 def features(y, categories, t, lead=0, width=1, recent=None, state=None,
@@ -102,17 +102,20 @@ def features(y, categories, t, lead=0, width=1, recent=None, state=None,
     :returns: ``(x (N, T, 4), target (N, T))``
     """
     n, days, k = y.shape
-    cats = np.asarray(categories, dtype=int)
-    s, p = state if state is not None else seasonal(y, cats, alpha)
-    yf, sf = y.reshape(n, -1), s.reshape(n, -1)
+    category_of_day = np.asarray(categories, dtype=int)
+    seasonal_naive, profiles = (state if state is not None
+                                else seasonal(y, category_of_day, alpha))
+    y_flat, naive_flat = y.reshape(n, -1), seasonal_naive.reshape(n, -1)
     t = np.asarray(t, dtype=int)
-    win = t[:, None] + lead + np.arange(width)[None, :]     # (T, width)
-    back = t[:, None] - 1 - np.arange(recent or width)[None, :]
-    past = np.where(back >= 0, yf[:, np.clip(back, 0, None)], np.nan)
-    prof = p[:, (t // k)[:, None], cats[win // k], win % k]
-    x = np.stack([yf[:, t - 1], _nanmean(sf[:, win], 2),
-                  _nanmean(prof, 2), _nanmean(past, 2)], axis=2)
-    return x, _nanmean(yf[:, win], 2)
+    window = t[:, None] + lead + np.arange(width)[None, :]     # (T, width)
+    recent_slots = t[:, None] - 1 - np.arange(recent or width)[None, :]
+    past = np.where(recent_slots >= 0,
+                    y_flat[:, np.clip(recent_slots, 0, None)], np.nan)
+    window_profile = profiles[:, (t // k)[:, None],
+                              category_of_day[window // k], window % k]
+    x = np.stack([y_flat[:, t - 1], _nanmean(naive_flat[:, window], 2),
+                  _nanmean(window_profile, 2), _nanmean(past, 2)], axis=2)
+    return x, _nanmean(y_flat[:, window], 2)
 
 
 def samples(y, categories, horizon, alpha=0.3, lead=0, recent=None,
@@ -143,13 +146,13 @@ def samples(y, categories, horizon, alpha=0.3, lead=0, recent=None,
 
 def fit_regression(x, y, ridge=1e-3):
     """Ridge coefficients ``(5,)`` on complete rows of ``x`` ``(M, 4)``."""
-    ok = np.all(np.isfinite(x), axis=1) & np.isfinite(y)
-    if ok.sum() < 10:
+    complete = np.all(np.isfinite(x), axis=1) & np.isfinite(y)
+    if complete.sum() < 10:
         return None
-    a = np.column_stack([np.ones(ok.sum()), x[ok]])
-    reg = ridge * len(a) * np.eye(a.shape[1])
-    reg[0, 0] = 0.0
-    return np.linalg.solve(a.T @ a + reg, a.T @ y[ok])
+    design = np.column_stack([np.ones(complete.sum()), x[complete]])
+    penalty = ridge * len(design) * np.eye(design.shape[1])
+    penalty[0, 0] = 0.0
+    return np.linalg.solve(design.T @ design + penalty, design.T @ y[complete])
 
 
 def predict_all(x, target, coef=None):
@@ -158,11 +161,11 @@ def predict_all(x, target, coef=None):
     :returns: ``({name: forecasts}, mask)``: ``mask`` is True where the
         target and every model's forecast are finite.
     """
-    preds = {name: predict(name, x, coef) for name in MODELS}
-    ok = np.isfinite(target)
-    for p in preds.values():
-        ok &= np.isfinite(p)
-    return preds, ok
+    forecasts = {name: predict(name, x, coef) for name in MODELS}
+    comparable = np.isfinite(target)
+    for forecast in forecasts.values():
+        comparable &= np.isfinite(forecast)
+    return forecasts, comparable
 
 
 def predict(name, x, coef=None):

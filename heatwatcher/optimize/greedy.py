@@ -27,17 +27,17 @@ Everything works on a :class:`Placement` state with ``O(N)`` numpy steps.
 
 import numpy as np
 
-from heatwatcher.optimize import problem as problem_mod
-from heatwatcher.optimize import score as score_mod
+from heatwatcher.optimize import problem as placement_problem
+from heatwatcher.optimize import score as scoring
 
-EPS = score_mod.EPS
+EPS = scoring.EPS
 
 
 class Placement:
     """Mutable placement with incremental host usage and a move budget."""
 
     def __init__(self, problem, assign, capacity, load_cap, max_moves=None):
-        self.p = problem
+        self.problem = problem
         self.assign = assign.copy()
         self.capacity = capacity
         self.load_cap = load_cap
@@ -47,7 +47,7 @@ class Placement:
 
     def move_delta(self, i, h):
         """Change in the number of migrations if ``i`` moves to ``h``."""
-        orig = self.p.current[i]
+        orig = self.problem.current[i]
         return int(h != orig) - int(self.assign[i] != orig)
 
     def can_afford(self, delta):
@@ -56,33 +56,33 @@ class Placement:
     def fits(self, idx, h):
         """``(len(idx),)`` bool: instances ``idx`` each fit on host ``h``."""
         room = self.capacity[h] - self.used[h] + EPS
-        lroom = self.load_cap[h] - self.load[h] + EPS
-        return (np.all(self.p.demand[idx] <= room, axis=1)
-                & (self.p.load[idx] <= lroom))
+        load_room = self.load_cap[h] - self.load[h] + EPS
+        return (np.all(self.problem.demand[idx] <= room, axis=1)
+                & (self.problem.load[idx] <= load_room))
 
     def hosts_fitting(self, i, hosts):
         """``(len(hosts),)`` bool: instance ``i`` fits on each of ``hosts``."""
         room = self.capacity[hosts] - self.used[hosts] + EPS
-        lroom = self.load_cap[hosts] - self.load[hosts] + EPS
-        return (np.all(self.p.demand[i] <= room, axis=1)
-                & (self.p.load[i] <= lroom))
+        load_room = self.load_cap[hosts] - self.load[hosts] + EPS
+        return (np.all(self.problem.demand[i] <= room, axis=1)
+                & (self.problem.load[i] <= load_room))
 
     def move(self, i, h):
-        src = self.assign[i]
-        if src == h:
+        source = self.assign[i]
+        if source == h:
             return
         self.moves += self.move_delta(i, h)
-        d, ld = self.p.demand[i], self.p.load[i]
-        self.used[src] -= d
-        self.used[h] += d
-        self.load[src] -= ld
-        self.load[h] += ld
-        self.count[src] -= 1
+        demand, load = self.problem.demand[i], self.problem.load[i]
+        self.used[source] -= demand
+        self.used[h] += demand
+        self.load[source] -= load
+        self.load[h] += load
+        self.count[source] -= 1
         self.count[h] += 1
         self.assign[i] = h
 
     def reached(self):
-        return score_mod.reached_mask(self.p, self.load, self.count)
+        return scoring.reached_mask(self.problem, self.load, self.count)
 
 
 def _sources(state, need, committed, h, pool):
@@ -91,100 +91,109 @@ def _sources(state, need, committed, h, pool):
     Instances on hosts not filled yet, and surplus instances of filled hosts
     (those whose host stays at its target without them).
     """
-    p = state.p
-    src = state.assign[pool]
-    free = ~committed[src]
-    spare = (committed[src] & (src != h) & (state.count[src] > 1)
-             & (state.load[src] - p.load[pool] >= need[src] - EPS))
-    return pool[(free | spare) & (src != h)]
+    problem = state.problem
+    source_hosts = state.assign[pool]
+    free = ~committed[source_hosts]
+    spare = (committed[source_hosts] & (source_hosts != h)
+             & (state.count[source_hosts] > 1)
+             & (state.load[source_hosts] - problem.load[pool]
+                >= need[source_hosts] - EPS))
+    return pool[(free | spare) & (source_hosts != h)]
 
 
 def _fill(state, need, order, committed, priority):
     """Fill loop hosts in ``order`` up to their need (phase 1)."""
-    p = state.p
-    movable_idx = np.flatnonzero(p.movable)
+    problem = state.problem
+    movable_idx = np.flatnonzero(problem.movable)
     for h in order:
         if committed[h] or not np.isfinite(need[h]):
             continue
         if state.load[h] >= need[h] - EPS and state.count[h] > 0:
             committed[h] = True
             continue
-        src = state.assign[movable_idx]
-        free_load = p.load[movable_idx[~committed[src] & (src != h)]].sum()
+        source_hosts = state.assign[movable_idx]
+        free_load = problem.load[
+            movable_idx[~committed[source_hosts] & (source_hosts != h)]].sum()
         surplus = np.maximum(state.load - need, 0.0)[committed].sum()
         if free_load + surplus + state.load[h] < need[h] - EPS:
             continue
         committed[h] = True
         undo = []
         while state.load[h] < need[h] - EPS or state.count[h] == 0:
-            cand = _sources(state, need, committed, h, movable_idx)
-            cand = cand[state.fits(cand, h)]
-            if cand.size == 0 or not state.can_afford(1):
+            candidates = _sources(state, need, committed, h, movable_idx)
+            candidates = candidates[state.fits(candidates, h)]
+            if candidates.size == 0 or not state.can_afford(1):
                 break
             deficit = need[h] - state.load[h]
-            finishing = cand[p.load[cand] >= deficit - EPS]
+            finishing = candidates[problem.load[candidates] >= deficit - EPS]
             if finishing.size:
                 key = np.lexsort((priority[state.assign[finishing]],
-                                  p.load[finishing]))
+                                  problem.load[finishing]))
                 i = finishing[key[0]]
             else:
                 room = np.maximum(state.capacity[h] - state.used[h], EPS)
-                share = np.max(p.demand[cand] / room, axis=1)
-                value = p.load[cand] / np.maximum(share, EPS)
-                key = np.lexsort((priority[state.assign[cand]], -value))
-                i = cand[key[0]]
+                share = np.max(problem.demand[candidates] / room, axis=1)
+                value = problem.load[candidates] / np.maximum(share, EPS)
+                key = np.lexsort((priority[state.assign[candidates]],
+                                  -value))
+                i = candidates[key[0]]
             undo.append((i, state.assign[i]))
             state.move(i, h)
         if state.load[h] < need[h] - EPS or state.count[h] == 0:
-            for i, src in reversed(undo):
-                state.move(i, src)
+            for i, source in reversed(undo):
+                state.move(i, source)
             committed[h] = False
 
 
 def _empty(state, committed):
     """Empty hosts that are not filled, where their instances fit (phase 2)."""
-    p = state.p
+    problem = state.problem
     donors = np.flatnonzero(~committed & (state.count > 0))
-    donors = donors[np.lexsort((state.load[donors], p.loop[donors]))]
-    pinned = np.bincount(p.current[~p.movable], minlength=p.n_hosts) > 0
-    emptied = np.zeros(p.n_hosts, bool)
-    for d in donors:
-        if pinned[d]:
+    donors = donors[np.lexsort((state.load[donors], problem.loop[donors]))]
+    pinned = np.bincount(problem.current[~problem.movable],
+                         minlength=problem.n_hosts) > 0
+    emptied = np.zeros(problem.n_hosts, bool)
+    for donor in donors:
+        if pinned[donor]:
             continue
-        insts = np.flatnonzero(state.assign == d)
-        insts = insts[np.argsort(-p.demand[insts, 0], kind='stable')]
-        if not state.can_afford(sum(state.move_delta(i, -1) for i in insts)):
+        instances = np.flatnonzero(state.assign == donor)
+        instances = instances[np.argsort(-problem.demand[instances, 0],
+                                         kind='stable')]
+        if not state.can_afford(sum(state.move_delta(i, -1)
+                                    for i in instances)):
             continue
         undo = []
-        for i in insts:
-            dests = np.flatnonzero((state.count > 0) & ~emptied)
-            dests = dests[dests != d]
-            if dests.size == 0:
+        for i in instances:
+            destinations = np.flatnonzero((state.count > 0) & ~emptied)
+            destinations = destinations[destinations != donor]
+            if destinations.size == 0:
                 break
-            dests = dests[state.hosts_fitting(i, dests)]
-            if dests.size == 0:
+            destinations = destinations[
+                state.hosts_fitting(i, destinations)]
+            if destinations.size == 0:
                 break
-            unfilled_loop = p.loop[dests] & ~committed[dests]
+            unfilled_loop = (problem.loop[destinations]
+                             & ~committed[destinations])
             # fullest unfilled loop host first, then filled hosts, fullest
-            key = np.lexsort((-state.load[dests], ~committed[dests],
-                              ~unfilled_loop))
-            dest = dests[key[0]]
-            undo.append((i, d))
-            state.move(i, dest)
-        if state.count[d] > 0:
-            for i, src in reversed(undo):
-                state.move(i, src)
+            key = np.lexsort((-state.load[destinations],
+                              ~committed[destinations], ~unfilled_loop))
+            destination = destinations[key[0]]
+            undo.append((i, donor))
+            state.move(i, destination)
+        if state.count[donor] > 0:
+            for i, source in reversed(undo):
+                state.move(i, source)
         else:
-            emptied[d] = True
+            emptied[donor] = True
     return emptied
 
 
 def _undo_moves(state):
     """Send moved instances home where nothing is lost (phase 3)."""
-    p = state.p
-    moved = np.flatnonzero(state.assign != p.current)
-    for i in moved[np.argsort(-p.cost[moved], kind='stable')]:
-        home, here = p.current[i], state.assign[i]
+    problem = state.problem
+    moved = np.flatnonzero(state.assign != problem.current)
+    for i in moved[np.argsort(-problem.cost[moved], kind='stable')]:
+        home, here = problem.current[i], state.assign[i]
         if state.count[home] == 0 or not state.fits([i], home)[0]:
             continue
         before = state.reached()[[home, here]]
@@ -206,7 +215,7 @@ def greedy(problem, capacity=None, load_cap=None, max_moves=None,
     :param start: ``(N,)`` assignment to start from (default: current).
     """
     if capacity is None or load_cap is None:
-        capacity, load_cap = problem_mod.effective_capacity(problem)
+        capacity, load_cap = placement_problem.effective_capacity(problem)
     start = problem.current if start is None else start
     state = Placement(problem, start, capacity, load_cap, max_moves)
     if problem.n_instances == 0:

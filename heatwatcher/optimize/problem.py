@@ -45,12 +45,12 @@ def inverse_utilisation(curves, watts):
     """
     curves = np.atleast_2d(curves)
     watts = np.atleast_1d(np.asarray(watts, dtype=float))
-    k = np.clip((curves < watts[:, None]).sum(axis=1), 1, 10)
+    segment = np.clip((curves < watts[:, None]).sum(axis=1), 1, 10)
     rows = np.arange(len(watts))
-    lo, hi = curves[rows, k - 1], curves[rows, k]
+    lo, hi = curves[rows, segment - 1], curves[rows, segment]
     with np.errstate(divide='ignore', invalid='ignore'):
         frac = np.where(hi > lo, (watts - lo) / (hi - lo), 0.0)
-    util = GRID[k - 1] + np.clip(frac, 0.0, 1.0) * 0.1
+    util = GRID[segment - 1] + np.clip(frac, 0.0, 1.0) * 0.1
     util = np.where(watts <= curves[:, 0], 0.0, util)
     return np.where(watts > curves[:, -1] + 1e-9, np.inf, util)
 
@@ -119,19 +119,19 @@ class Problem:
         """``(H,)`` heat rate (W) of each host at ``load`` ``(H,)`` cores."""
         util = np.clip(np.minimum(load, self.load_cap)
                        / np.maximum(self.cores, 1e-9), 0.0, 1.0)
-        k = np.minimum((util * 10).astype(int), 9)
-        frac = util * 10 - k
+        segment = np.minimum((util * 10).astype(int), 9)
+        frac = util * 10 - segment
         rows = np.arange(self.n_hosts)
-        return (self.curve[rows, k] * (1 - frac)
-                + self.curve[rows, k + 1] * frac)
+        return (self.curve[rows, segment] * (1 - frac)
+                + self.curve[rows, segment + 1] * frac)
 
     def host_usage(self, assign):
         """Return ``(used (H, 3), load (H,), count (H,))`` for ``assign``."""
-        h = self.n_hosts
-        used = np.zeros((h, 3))
+        n_hosts = self.n_hosts
+        used = np.zeros((n_hosts, 3))
         np.add.at(used, assign, self.demand)
-        load = np.bincount(assign, weights=self.load, minlength=h)
-        count = np.bincount(assign, minlength=h)
+        load = np.bincount(assign, weights=self.load, minlength=n_hosts)
+        count = np.bincount(assign, minlength=n_hosts)
         return used, load, count
 
     def heat_rate(self, assign):
@@ -141,7 +141,7 @@ class Problem:
 
     def validate(self):
         """Check shapes and values; raise :class:`InvalidProblem` if bad."""
-        h, n = self.n_hosts, self.n_instances
+        h, n = self.n_hosts, self.n_instances  # H, N of the notation
         shapes = {
             'capacity': (h, 3), 'load_cap': (h,), 'curve': (h, 11),
             'cores': (h,), 'loop': (h,), 'target': (h,), 'demand': (n, 3),

@@ -50,22 +50,22 @@ def plan(snapshot, problem, assign, migration_type, idle_host_action,
     :raises: :class:`~heatwatcher.exception.BaremetalNodeNotFound` before
         returning anything, if a host to power off has no node.
     """
-    hosts, insts = snapshot.hosts, snapshot.instances
-    empty = np.flatnonzero(emptied_hosts(problem, assign)) \
+    hosts, instances = snapshot.hosts, snapshot.instances
+    emptied = np.flatnonzero(emptied_hosts(problem, assign)) \
         if idle_host_action != 'none' else np.array([], dtype=int)
     if idle_host_action == 'power_off':
-        missing = [hosts[h].name for h in empty
+        missing = [hosts[h].name for h in emptied
                    if hosts[h].name not in (baremetal or {})]
         if missing:
             raise exception.BaremetalNodeNotFound(hosts=', '.join(missing))
     actions = []
     for i in np.flatnonzero(assign != problem.current):
-        actions.append(Action('migrate', insts[i].uuid, {
+        actions.append(Action('migrate', instances[i].uuid, {
             'migration_type': migration_type[i],
             'source_node': hosts[problem.current[i]].name,
             'destination_node': hosts[assign[i]].name,
-            'resource_name': insts[i].name}))
-    for h in empty:
+            'resource_name': instances[i].name}))
+    for h in emptied:
         actions.append(Action('change_nova_service_state', hosts[h].uuid, {
             'state': 'disabled', 'disabled_reason': disabled_reason,
             'resource_name': hosts[h].name}))

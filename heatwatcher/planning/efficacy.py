@@ -36,18 +36,20 @@ def indicators(problem, assign, idle_host_action):
     the plan empties is released (unless ``idle_host_action`` is ``none``).
     """
     loop = problem.loop
-    out = {'loop_hosts_count': int(loop.sum())}
-    for tag, a, action in (('before', problem.current, 'none'),
-                           ('after', assign, idle_host_action)):
-        _, load, count = problem.host_usage(a)
-        heat = host_heat(problem, a, action)
+    values = {'loop_hosts_count': int(loop.sum())}
+    for tag, placement, host_action in (
+            ('before', problem.current, 'none'),
+            ('after', assign, idle_host_action)):
+        _, load, count = problem.host_usage(placement)
+        heat = host_heat(problem, placement, host_action)
         reached = score.reached_mask(problem, load, count)
-        out['heat_rate_%s' % tag] = float(round(heat[loop].sum(), 3))
-        out['harvested_heat_rate_%s' % tag] = float(
+        values['heat_rate_%s' % tag] = float(round(heat[loop].sum(), 3))
+        values['harvested_heat_rate_%s' % tag] = float(
             round(heat[reached].sum(), 3))
         if tag == 'after':
-            out['hosts_reaching_target_count'] = int(reached.sum())
+            values['hosts_reaching_target_count'] = int(reached.sum())
             released = (count == 0) & (idle_host_action != 'none')
-            out['released_compute_nodes_count'] = int(released.sum())
-    out['instance_migrations_count'] = int((assign != problem.current).sum())
-    return out
+            values['released_compute_nodes_count'] = int(released.sum())
+    values['instance_migrations_count'] = int(
+        (assign != problem.current).sum())
+    return values

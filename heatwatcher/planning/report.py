@@ -24,10 +24,10 @@ def host_rows(problem, assign, models, idle_host_action):
     ``power_model`` (``source``, ``samples``, ``r2``, ``mape``,
     ``watts_at_load``: 11 numbers, W at 0, 10, ..., 100 % CPU).
     """
-    used_b, _, count_b = problem.host_usage(problem.current)
-    used_a, _, count_a = problem.host_usage(assign)
-    heat_b = efficacy.host_heat(problem, problem.current, 'none')
-    heat_a = efficacy.host_heat(problem, assign, idle_host_action)
+    used_before, _, count_before = problem.host_usage(problem.current)
+    used_after, _, count_after = problem.host_usage(assign)
+    heat_before = efficacy.host_heat(problem, problem.current, 'none')
+    heat_after = efficacy.host_heat(problem, assign, idle_host_action)
     empty_state = {'disable': 'disabled', 'power_off': 'off',
                    'none': 'on'}[idle_host_action]
     rows = []
@@ -38,15 +38,15 @@ def host_rows(problem, assign, models, idle_host_action):
             'loop': bool(problem.loop[h]),
             'target_heat_rate': (float(problem.target[h])
                                  if problem.loop[h] else None),
-            'heat_rate_before': round(float(heat_b[h]), 3),
-            'heat_rate_after': round(float(heat_a[h]), 3),
-            'vcpus_used_before': float(used_b[h, 0]),
-            'vcpus_used_after': float(used_a[h, 0]),
-            'memory_mb_used_before': float(used_b[h, 1]),
-            'memory_mb_used_after': float(used_a[h, 1]),
-            'instances_before': int(count_b[h]),
-            'instances_after': int(count_a[h]),
-            'state_after': 'on' if count_a[h] else empty_state,
+            'heat_rate_before': round(float(heat_before[h]), 3),
+            'heat_rate_after': round(float(heat_after[h]), 3),
+            'vcpus_used_before': float(used_before[h, 0]),
+            'vcpus_used_after': float(used_after[h, 0]),
+            'memory_mb_used_before': float(used_before[h, 1]),
+            'memory_mb_used_after': float(used_after[h, 1]),
+            'instances_before': int(count_before[h]),
+            'instances_after': int(count_after[h]),
+            'state_after': 'on' if count_after[h] else empty_state,
             'power_model': {
                 'source': models.source[h],
                 'samples': stats.get('samples'),

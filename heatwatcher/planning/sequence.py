@@ -80,63 +80,68 @@ def _host(params, key):
 
 def _migration_waves(moves, capacity, usage, hosts, limits):
     """Group ``moves`` into waves; may add temporary hops (mutates moves)."""
-    index = {h: k for k, h in enumerate(hosts)}
+    host_index = {h: k for k, h in enumerate(hosts)}
     usage = usage.copy()
     pending = list(range(len(moves)))
-    last_of = {}   # instance -> index of its latest move already placed
-    prev = {}
-    for k, m in enumerate(moves):
-        prev[k] = last_of.get(m['instance'])
-        last_of[m['instance']] = k
-    done, waves, hops = set(), [], 0
+    last_move_of = {}   # instance -> index of its latest move already placed
+    waits_for = {}      # move index -> the instance's move before it, if any
+    for move_idx, move in enumerate(moves):
+        waits_for[move_idx] = last_move_of.get(move['instance'])
+        last_move_of[move['instance']] = move_idx
+    done, waves, temporary_hops = set(), [], 0
     while pending:
         wave, reserved = [], np.zeros_like(usage)
         per_src, per_dst = {}, {}
-        for k in pending:
-            m = moves[k]
-            if prev[k] is not None and prev[k] not in done:
+        for move_idx in pending:
+            move = moves[move_idx]
+            if (waits_for[move_idx] is not None
+                    and waits_for[move_idx] not in done):
                 continue
-            s, d = index[m['src']], index[m['dst']]
+            src_row, dst_row = (host_index[move['src']],
+                                host_index[move['dst']])
             if (len(wave) >= limits.max_parallel
-                    or per_src.get(s, 0) >= limits.max_per_source
-                    or per_dst.get(d, 0) >= limits.max_per_destination):
+                    or per_src.get(src_row, 0) >= limits.max_per_source
+                    or per_dst.get(dst_row, 0) >= limits.max_per_destination):
                 continue
-            if np.all(usage[d] + reserved[d] + m['demand']
-                      <= capacity[d] + EPS):
-                wave.append(k)
-                reserved[d] += m['demand']
-                per_src[s] = per_src.get(s, 0) + 1
-                per_dst[d] = per_dst.get(d, 0) + 1
+            if np.all(usage[dst_row] + reserved[dst_row] + move['demand']
+                      <= capacity[dst_row] + EPS):
+                wave.append(move_idx)
+                reserved[dst_row] += move['demand']
+                per_src[src_row] = per_src.get(src_row, 0) + 1
+                per_dst[dst_row] = per_dst.get(dst_row, 0) + 1
         if not wave:
-            hops += _break_deadlock(moves, pending, prev, capacity, usage,
-                                    hosts, index)
+            temporary_hops += _break_deadlock(moves, pending, waits_for,
+                                              capacity, usage, hosts,
+                                              host_index)
             continue
-        for k in wave:
-            m = moves[k]
-            usage[index[m['src']]] -= m['demand']
-            usage[index[m['dst']]] += m['demand']
-            done.add(k)
+        for move_idx in wave:
+            move = moves[move_idx]
+            usage[host_index[move['src']]] -= move['demand']
+            usage[host_index[move['dst']]] += move['demand']
+            done.add(move_idx)
         waves.append(wave)
         pending = [k for k in pending if k not in done]
-    return waves, hops
+    return waves, temporary_hops
 
 
-def _break_deadlock(moves, pending, prev, capacity, usage, hosts, index):
+def _break_deadlock(moves, pending, waits_for, capacity, usage, hosts,
+                    host_index):
     """Route one blocked migration through a temporary host with room."""
-    ready = [k for k in pending if prev[k] is None or prev[k] not in pending]
+    ready = [k for k in pending
+             if waits_for[k] is None or waits_for[k] not in pending]
     ready.sort(key=lambda k: -float(np.max(moves[k]['demand']
                                            / np.maximum(capacity[0], 1))))
-    for k in ready:
-        m = moves[k]
-        room = np.all(usage + m['demand'] <= capacity + EPS, axis=1)
-        for t in np.flatnonzero(room):
-            if hosts[t] in (m['src'], m['dst']):
+    for move_idx in ready:
+        move = moves[move_idx]
+        room = np.all(usage + move['demand'] <= capacity + EPS, axis=1)
+        for via in np.flatnonzero(room):
+            if hosts[via] in (move['src'], move['dst']):
                 continue
-            hop = dict(m, dst=hosts[t], temporary=True)
-            rest = dict(m, src=hosts[t])
-            moves[k] = hop
+            hop = dict(move, dst=hosts[via], temporary=True)
+            rest = dict(move, src=hosts[via])
+            moves[move_idx] = hop
             moves.append(rest)
-            prev[len(moves) - 1] = k
+            waits_for[len(moves) - 1] = move_idx
             pending.append(len(moves) - 1)
             return 1
     blocked = sorted({moves[k]['src'] for k in ready}
@@ -162,82 +167,89 @@ def sequence(actions, capacity, usage, demand, limits=None):
     """
     limits = limits or Limits()
     hosts = sorted(set(capacity) | set(usage))
-    cap = np.array([np.asarray(capacity.get(h, usage.get(h)), float)
-                    for h in hosts])
-    use = np.array([np.asarray(usage.get(h, np.zeros(3)), float)
-                    for h in hosts])
-    cap = np.maximum(cap, use)  # a host over capacity keeps what it has
-    pre, post, other, moves, stops = [], [], [], [], []
-    for a in actions:
-        p, kind = a['input_parameters'], a['action_type']
+    host_capacity = np.array(
+        [np.asarray(capacity.get(h, usage.get(h)), float) for h in hosts])
+    host_usage = np.array([np.asarray(usage.get(h, np.zeros(3)), float)
+                           for h in hosts])
+    # a host over capacity keeps what it has
+    host_capacity = np.maximum(host_capacity, host_usage)
+    before_moves, after_moves, others, moves, stops = [], [], [], [], []
+    for action in actions:
+        params, kind = action['input_parameters'], action['action_type']
         if kind == 'migrate':
             for key in ('source_node', 'destination_node'):
-                if p.get(key) not in capacity:
+                if params.get(key) not in capacity:
                     raise SequencingError(
                         reason='migration of %s: %s %r is not a known host'
-                               % (p.get('resource_id'), key, p.get(key)))
-            moves.append({'action': a, 'instance': p['resource_id'],
-                          'src': p['source_node'],
-                          'dst': p['destination_node'],
-                          'demand': np.asarray(demand[p['resource_id']],
+                               % (params.get('resource_id'), key,
+                                  params.get(key)))
+            moves.append({'action': action,
+                          'instance': params['resource_id'],
+                          'src': params['source_node'],
+                          'dst': params['destination_node'],
+                          'demand': np.asarray(demand[params['resource_id']],
                                                float)})
-        elif (kind, p.get('state')) in (('change_node_power_state', 'on'),
-                                        ('change_nova_service_state',
-                                         'enabled')):
-            pre.append(a)
+        elif (kind, params.get('state')) in (
+                ('change_node_power_state', 'on'),
+                ('change_nova_service_state', 'enabled')):
+            before_moves.append(action)
         elif kind in ('change_node_power_state',
                       'change_nova_service_state'):
-            post.append(a)
+            after_moves.append(action)
         elif kind == 'stop':
-            stops.append(a)
+            stops.append(action)
         else:
-            other.append(a)
-    waves, hops = _migration_waves(moves, cap, use, hosts, limits)
+            others.append(action)
+    waves, temporary_hops = _migration_waves(moves, host_capacity,
+                                             host_usage, hosts, limits)
 
-    out, parents = [], []
+    ordered, parents = [], []
 
     def add(action, deps):
-        out.append(action)
+        ordered.append(action)
         parents.append(sorted(set(deps)))
-        return len(out) - 1
+        return len(ordered) - 1
 
     # power-on before enable, per host
     ready_for = {}
-    for a in sorted(pre, key=lambda a: a['action_type'] != 'change_node_'
-                    'power_state'):
-        host = _host(a['input_parameters'], 'resource_name')
-        ready_for[host] = [add(a, ready_for.get(host, []))]
-    stopped = [add(a, []) for a in stops]
+    for action in sorted(before_moves,
+                         key=lambda a: a['action_type'] != 'change_node_'
+                         'power_state'):
+        host = _host(action['input_parameters'], 'resource_name')
+        ready_for[host] = [add(action, ready_for.get(host, []))]
+    stopped = [add(action, []) for action in stops]
     previous, all_moves, off_host = [], [], {}
     for wave in waves:
         current = []
-        for k in wave:
-            m = moves[k]
-            action, params = m['action'], m['action']['input_parameters']
+        for move_idx in wave:
+            move = moves[move_idx]
+            action = move['action']
+            params = action['input_parameters']
             if (params['source_node'], params['destination_node']) != (
-                    m['src'], m['dst']):  # a leg of a temporary hop
+                    move['src'], move['dst']):  # a leg of a temporary hop
                 action = dict(action, input_parameters=dict(
-                    params, source_node=m['src'], destination_node=m['dst']))
-            idx = add(action, previous + ready_for.get(m['dst'], []))
-            current.append(idx)
-            off_host.setdefault(m['src'], []).append(idx)
+                    params, source_node=move['src'],
+                    destination_node=move['dst']))
+            position = add(action, previous + ready_for.get(move['dst'], []))
+            current.append(position)
+            off_host.setdefault(move['src'], []).append(position)
         all_moves += current
         previous = current
     disable_of = {}
-    for a in post:
-        p = a['input_parameters']
-        if a['action_type'] == 'change_nova_service_state':
-            host = _host(p, 'resource_name')
-            disable_of[host] = add(a, off_host.get(host, []))
-    for a in post:
-        if a['action_type'] == 'change_node_power_state':
-            host = a['input_parameters'].get('resource_name')
+    for action in after_moves:
+        params = action['input_parameters']
+        if action['action_type'] == 'change_nova_service_state':
+            host = _host(params, 'resource_name')
+            disable_of[host] = add(action, off_host.get(host, []))
+    for action in after_moves:
+        if action['action_type'] == 'change_node_power_state':
+            host = action['input_parameters'].get('resource_name')
             deps = all_moves + stopped + ([disable_of[host]]
                                           if host in disable_of else [])
-            add(a, deps)
-    for a in other:
-        add(a, all_moves)
-    return Result(out, parents, len(waves), hops)
+            add(action, deps)
+    for action in others:
+        add(action, all_moves)
+    return Result(ordered, parents, len(waves), temporary_hops)
 
 
 def inputs_from_snapshot(snapshot):
@@ -247,17 +259,19 @@ def inputs_from_snapshot(snapshot):
     without the strategy's planning headroom.
     """
     capacity, usage = {}, {}
-    for h in snapshot.hosts:
-        capacity[h.name] = [
-            max(h.vcpus - h.vcpu_reserved, 0) * h.vcpu_ratio,
-            max(h.memory_mb - h.memory_mb_reserved, 0) * h.memory_ratio,
-            max(h.disk_gb - h.disk_gb_reserved, 0) * h.disk_ratio]
-        usage[h.name] = np.zeros(3)
+    for host in snapshot.hosts:
+        capacity[host.name] = [
+            max(host.vcpus - host.vcpu_reserved, 0) * host.vcpu_ratio,
+            (max(host.memory_mb - host.memory_mb_reserved, 0)
+             * host.memory_ratio),
+            max(host.disk_gb - host.disk_gb_reserved, 0) * host.disk_ratio]
+        usage[host.name] = np.zeros(3)
     demand = {}
-    for i in snapshot.instances:
-        d = np.array([i.vcpus, i.memory_mb, i.disk_gb], float)
-        demand[i.uuid] = d
-        usage[i.host] = usage[i.host] + d
+    for instance in snapshot.instances:
+        instance_demand = np.array(
+            [instance.vcpus, instance.memory_mb, instance.disk_gb], float)
+        demand[instance.uuid] = instance_demand
+        usage[instance.host] = usage[instance.host] + instance_demand
     return capacity, usage, demand
 
 
@@ -274,46 +288,50 @@ def check_steps(actions, parents, capacity, usage, demand, count=None):
         [descriptions of releases of non-empty hosts])``
     """
     hosts = sorted(set(capacity) | set(usage))
-    index = {h: k for k, h in enumerate(hosts)}
-    cap = np.array([np.asarray(capacity[h], float) for h in hosts])
-    use = np.array([np.asarray(usage.get(h, np.zeros(3)), float)
-                    for h in hosts])
-    cap = np.maximum(cap, use)
+    host_index = {h: k for k, h in enumerate(hosts)}
+    host_capacity = np.array([np.asarray(capacity[h], float) for h in hosts])
+    host_usage = np.array([np.asarray(usage.get(h, np.zeros(3)), float)
+                           for h in hosts])
+    host_capacity = np.maximum(host_capacity, host_usage)
     count = dict(count or {})
-    done, worst, steps, bad = set(), 0.0, 0, []
+    done, worst, steps, releases = set(), 0.0, 0, []
     while len(done) < len(actions):
         ready = [k for k in range(len(actions)) if k not in done
-                 and all(p in done for p in parents[k])]
+                 and all(parent in done for parent in parents[k])]
         if not ready:
             raise SequencingError(reason='the parents form a cycle')
-        flying = use.copy()
-        for k in ready:
-            a = actions[k]
-            if a['action_type'] == 'migrate':
-                p = a['input_parameters']
-                flying[index[p['destination_node']]] += demand[
-                    p['resource_id']]
-        worst = max(worst, float(np.max(flying - cap)))
-        for k in ready:
-            p = actions[k]['input_parameters']
-            if (actions[k]['action_type'] != 'migrate'
-                    and p.get('state') in ('off', 'disabled')
-                    and count.get(p.get('resource_name'), 0) > 0):
-                bad.append('step %d: %s %s of %s, which holds %d instances'
-                           % (steps, actions[k]['action_type'],
-                              p['state'], p['resource_name'],
-                              count[p['resource_name']]))
-        for k in ready:
-            a = actions[k]
-            if a['action_type'] == 'migrate':
-                p = a['input_parameters']
-                d = np.asarray(demand[p['resource_id']], float)
-                use[index[p['source_node']]] -= d
-                use[index[p['destination_node']]] += d
+        flying = host_usage.copy()
+        for action_idx in ready:
+            action = actions[action_idx]
+            if action['action_type'] == 'migrate':
+                params = action['input_parameters']
+                flying[host_index[params['destination_node']]] += demand[
+                    params['resource_id']]
+        worst = max(worst, float(np.max(flying - host_capacity)))
+        for action_idx in ready:
+            params = actions[action_idx]['input_parameters']
+            if (actions[action_idx]['action_type'] != 'migrate'
+                    and params.get('state') in ('off', 'disabled')
+                    and count.get(params.get('resource_name'), 0) > 0):
+                releases.append(
+                    'step %d: %s %s of %s, which holds %d instances'
+                    % (steps, actions[action_idx]['action_type'],
+                       params['state'], params['resource_name'],
+                       count[params['resource_name']]))
+        for action_idx in ready:
+            action = actions[action_idx]
+            if action['action_type'] == 'migrate':
+                params = action['input_parameters']
+                moved_demand = np.asarray(demand[params['resource_id']],
+                                          float)
+                src_row = host_index[params['source_node']]
+                dst_row = host_index[params['destination_node']]
+                host_usage[src_row] -= moved_demand
+                host_usage[dst_row] += moved_demand
                 if count:
-                    count[p['source_node']] -= 1
-                    count[p['destination_node']] = count.get(
-                        p['destination_node'], 0) + 1
-            done.add(k)
+                    count[params['source_node']] -= 1
+                    count[params['destination_node']] = count.get(
+                        params['destination_node'], 0) + 1
+            done.add(action_idx)
         steps += 1
-    return max(worst, 0.0), steps, bad
+    return max(worst, 0.0), steps, releases

@@ -41,12 +41,12 @@ class CaptureError(exception.HeatwatcherException):
 
 def parse_window(text):
     """``'14d'``, ``'12h'``, ``'90m'``, ``'3600s'`` or seconds -> seconds."""
-    m = re.fullmatch(r'\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*', str(text))
-    if not m:
+    match = re.fullmatch(r'\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*', str(text))
+    if not match:
         raise CaptureError(reason='--window %r: expected a duration such as '
                                   '14d, 12h, 90m or 3600s' % text)
-    scale = {'': 1, 's': 1, 'm': 60, 'h': 3600, 'd': 86400}[m.group(2)]
-    seconds = float(m.group(1)) * scale
+    scale = {'': 1, 's': 1, 'm': 60, 'h': 3600, 'd': 86400}[match.group(2)]
+    seconds = float(match.group(1)) * scale
     if seconds <= 0:
         raise CaptureError(reason='--window must be positive')
     return seconds
@@ -75,62 +75,65 @@ def datasource_backend(metrics=INSTANCE_METRICS):
         return None
 
 
-def _inventories(conn, rp_uuid):
-    resp = conn.placement.get('/resource_providers/%s/inventories'
-                              % rp_uuid)
-    resp.raise_for_status()
-    return resp.json().get('inventories', {})
+def _inventories(conn, provider_uuid):
+    response = conn.placement.get('/resource_providers/%s/inventories'
+                                  % provider_uuid)
+    response.raise_for_status()
+    return response.json().get('inventories', {})
 
 
 def _hosts(conn):
     providers = {}
-    resp = conn.placement.get('/resource_providers')
-    resp.raise_for_status()
-    for rp in resp.json().get('resource_providers', []):
-        providers[rp['uuid']] = rp
+    response = conn.placement.get('/resource_providers')
+    response.raise_for_status()
+    for provider in response.json().get('resource_providers', []):
+        providers[provider['uuid']] = provider
     hosts = []
-    for hv in conn.compute.hypervisors(details=True):
-        service = hv.service_details or {}
-        name = service.get('host') or hv.name
-        inv = _inventories(conn, hv.id) if hv.id in providers else {}
-        vcpu, mem, disk = (inv.get(k, {}) for k in
-                           ('VCPU', 'MEMORY_MB', 'DISK_GB'))
+    for hypervisor in conn.compute.hypervisors(details=True):
+        service = hypervisor.service_details or {}
+        name = service.get('host') or hypervisor.name
+        inventory = (_inventories(conn, hypervisor.id)
+                     if hypervisor.id in providers else {})
+        vcpu, memory, disk = (inventory.get(resource_class, {})
+                              for resource_class in
+                              ('VCPU', 'MEMORY_MB', 'DISK_GB'))
         host = {
-            'name': name, 'uuid': hv.id,
-            'vcpus': int(vcpu.get('total', hv.vcpus or 0)),
-            'memory_mb': int(mem.get('total', hv.memory_size or 0)),
-            'disk_gb': int(disk.get('total', hv.local_disk_size or 0)),
+            'name': name, 'uuid': hypervisor.id,
+            'vcpus': int(vcpu.get('total', hypervisor.vcpus or 0)),
+            'memory_mb': int(memory.get('total', hypervisor.memory_size or 0)),
+            'disk_gb': int(disk.get('total', hypervisor.local_disk_size or 0)),
             'vcpu_reserved': int(vcpu.get('reserved', 0)),
-            'memory_mb_reserved': int(mem.get('reserved', 0)),
+            'memory_mb_reserved': int(memory.get('reserved', 0)),
             'disk_gb_reserved': int(disk.get('reserved', 0)),
             'vcpu_ratio': float(vcpu.get('allocation_ratio', 1.0)),
-            'memory_ratio': float(mem.get('allocation_ratio', 1.0)),
+            'memory_ratio': float(memory.get('allocation_ratio', 1.0)),
             'disk_ratio': float(disk.get('allocation_ratio', 1.0)),
-            'state': hv.state or 'up', 'status': hv.status or 'enabled'}
+            'state': hypervisor.state or 'up',
+            'status': hypervisor.status or 'enabled'}
         if service.get('disabled_reason'):
             host['disabled_reason'] = service['disabled_reason']
         hosts.append(host)
-    return sorted(hosts, key=lambda h: h['name'])
+    return sorted(hosts, key=lambda host: host['name'])
 
 
 def _instances(conn, host_names):
-    out = []
-    for s in conn.compute.servers(details=True, all_projects=True):
-        host = s.compute_host
+    instances = []
+    for server in conn.compute.servers(details=True, all_projects=True):
+        host = server.compute_host
         if host not in host_names:
             LOG.info('Server %s is on %r, not a captured host; skipped',
-                     s.id, host)
+                     server.id, host)
             continue
-        flavor = s.flavor
-        out.append({
-            'uuid': s.id, 'name': s.name or s.id, 'host': host,
+        flavor = server.flavor
+        instances.append({
+            'uuid': server.id, 'name': server.name or server.id, 'host': host,
             'vcpus': int(flavor.vcpus or 0), 'memory_mb': int(flavor.ram or 0),
             'disk_gb': int((flavor.disk or 0) + (flavor.ephemeral or 0)),
-            'state': s.vm_state or 'active',
+            'state': server.vm_state or 'active',
             'metadata': {str(k): str(v) for k, v in
-                         (s.metadata or {}).items()},
-            'project_id': s.project_id or ''})
-    return sorted(out, key=lambda i: i['uuid'])
+                         (server.metadata or {}).items()},
+            'project_id': server.project_id or ''})
+    return sorted(instances, key=lambda instance: instance['uuid'])
 
 
 def _series(datasource, resource, kind, metric, start, end, step):
@@ -146,9 +149,9 @@ def _series(datasource, resource, kind, metric, start, end, step):
         return None
     if metric == 'instance_cpu_usage':
         raw = collect.as_cpu_percent(datasource, raw, resource.vcpus)
-    n = int(round((end - start).total_seconds() / step))
-    grid = fit.to_grid(raw, start.timestamp(), step, n)
-    values = [None if np.isnan(v) else float(v) for v in grid]
+    n_steps = int(round((end - start).total_seconds() / step))
+    grid = fit.to_grid(raw, start.timestamp(), step, n_steps)
+    values = [None if np.isnan(value) else float(value) for value in grid]
     return {'start': start.isoformat(), 'step': step, 'values': values}
 
 
@@ -163,7 +166,7 @@ def capture(conn, datasource, window, now=None, step=300, progress=None):
     now = now - datetime.timedelta(seconds=now.timestamp() % step)
     try:
         hosts = _hosts(conn)
-        instances = _instances(conn, {h['name'] for h in hosts})
+        instances = _instances(conn, {host['name'] for host in hosts})
     except exception.HeatwatcherException:
         raise
     except Exception as exc:
@@ -173,22 +176,23 @@ def capture(conn, datasource, window, now=None, step=300, progress=None):
     start = now - datetime.timedelta(seconds=window)
     if datasource is not None:
         for metric in INSTANCE_METRICS:
-            for inst in instances:
-                s = _series(datasource, types.SimpleNamespace(
-                    uuid=inst['uuid'], vcpus=inst['vcpus']), 'instance',
-                    metric, start, now, step)
-                if s:
-                    metrics.setdefault(metric, {})[inst['uuid']] = s
+            for instance in instances:
+                series = _series(datasource, types.SimpleNamespace(
+                    uuid=instance['uuid'], vcpus=instance['vcpus']),
+                    'instance', metric, start, now, step)
+                if series:
+                    metrics.setdefault(metric, {})[instance['uuid']] = series
         for metric in HOST_METRICS:
             if datasource.METRIC_MAP.get(metric) is None:
                 continue
-            for h in hosts:
-                s = _series(datasource, types.SimpleNamespace(
-                    uuid=h['uuid'], hostname=h['name']), 'compute_node',
-                    metric, start, now, step)
-                if s:
-                    metrics.setdefault(metric, {})[h['name']] = s
-        progress('metrics: %s' % ', '.join('%s (%d)' % (m, len(v))
-                                           for m, v in metrics.items()))
+            for host in hosts:
+                series = _series(datasource, types.SimpleNamespace(
+                    uuid=host['uuid'], hostname=host['name']),
+                    'compute_node', metric, start, now, step)
+                if series:
+                    metrics.setdefault(metric, {})[host['name']] = series
+        progress('metrics: %s' % ', '.join(
+            '%s (%d)' % (name, len(by_key))
+            for name, by_key in metrics.items()))
     return {'version': 1, 'captured_at': now.isoformat(), 'hosts': hosts,
             'instances': instances, 'metrics': metrics}

@@ -22,7 +22,7 @@ from watcher.decision_engine.model import element
 from watcher.decision_engine.model import model_root
 
 from heatwatcher.snapshot import load
-from heatwatcher.telemetry import series as series_mod
+from heatwatcher.telemetry import series
 
 DEFAULT_PROJECT = '00000000-0000-0000-0000-000000000000'
 
@@ -30,37 +30,40 @@ DEFAULT_PROJECT = '00000000-0000-0000-0000-000000000000'
 def to_model(doc):
     model = model_root.ModelRoot()
     nodes = {}
-    for h in doc['hosts']:
+    for host in doc['hosts']:
         node = element.ComputeNode(
-            uuid=h['uuid'], hostname=h['name'], vcpus=h['vcpus'],
-            vcpu_reserved=h['vcpu_reserved'], vcpu_ratio=h['vcpu_ratio'],
-            memory=h['memory_mb'], memory_mb_reserved=h['memory_mb_reserved'],
-            memory_ratio=h['memory_ratio'], disk=h['disk_gb'],
-            disk_gb_reserved=h['disk_gb_reserved'],
-            disk_ratio=h['disk_ratio'], state=h['state'],
-            status=h['status'], disabled_reason=h.get('disabled_reason'))
+            uuid=host['uuid'], hostname=host['name'], vcpus=host['vcpus'],
+            vcpu_reserved=host['vcpu_reserved'],
+            vcpu_ratio=host['vcpu_ratio'], memory=host['memory_mb'],
+            memory_mb_reserved=host['memory_mb_reserved'],
+            memory_ratio=host['memory_ratio'], disk=host['disk_gb'],
+            disk_gb_reserved=host['disk_gb_reserved'],
+            disk_ratio=host['disk_ratio'], state=host['state'],
+            status=host['status'],
+            disabled_reason=host.get('disabled_reason'))
         model.add_node(node)
-        nodes[h['name']] = node
-    for i in doc['instances']:
-        inst = element.Instance(
-            uuid=i['uuid'], name=i['name'], state=i['state'],
-            vcpus=i['vcpus'], memory=i['memory_mb'], disk=i['disk_gb'],
-            metadata=i.get('metadata', {}),
-            project_id=i.get('project_id') or DEFAULT_PROJECT, locked=False,
-            watcher_exclude=i['watcher_exclude'])
-        model.add_instance(inst)
-        model.map_instance(inst, nodes[i['host']])
+        nodes[host['name']] = node
+    for instance in doc['instances']:
+        instance_element = element.Instance(
+            uuid=instance['uuid'], name=instance['name'],
+            state=instance['state'], vcpus=instance['vcpus'],
+            memory=instance['memory_mb'], disk=instance['disk_gb'],
+            metadata=instance.get('metadata', {}),
+            project_id=instance.get('project_id') or DEFAULT_PROJECT,
+            locked=False, watcher_exclude=instance['watcher_exclude'])
+        model.add_instance(instance_element)
+        model.map_instance(instance_element, nodes[instance['host']])
     return model
 
 
 def to_datasource(doc):
-    series = {
-        metric: {key: series_mod.Series(load._parse_time(s['start']),
-                                        s['step'], s['values'])
-                 for key, s in per.items()}
-        for metric, per in doc['metrics'].items()}
-    return series_mod.SeriesDataSource(
-        series, now=load._parse_time(doc['captured_at']))
+    series_by_metric = {
+        metric: {key: series.Series(load._parse_time(spec['start']),
+                                    spec['step'], spec['values'])
+                 for key, spec in series_by_key.items()}
+        for metric, series_by_key in doc['metrics'].items()}
+    return series.SeriesDataSource(
+        series_by_metric, now=load._parse_time(doc['captured_at']))
 
 
 class _Hypervisor:
@@ -72,13 +75,13 @@ class _Hypervisor:
 class _MetalNode:
     def __init__(self, node_id, hostname):
         self._id = node_id
-        self._hv = _Hypervisor(hostname)
+        self._hypervisor = _Hypervisor(hostname)
 
     def get_id(self):
         return self._id
 
     def get_hypervisor_node(self):
-        return self._hv
+        return self._hypervisor
 
 
 class MetalHelper:
@@ -89,8 +92,8 @@ class MetalHelper:
     """
 
     def __init__(self, doc):
-        self._nodes = [_MetalNode(h.get('baremetal_node') or h['name'],
-                                  h['name']) for h in doc['hosts']]
+        self._nodes = [_MetalNode(host.get('baremetal_node') or host['name'],
+                                  host['name']) for host in doc['hosts']]
 
     def list_compute_nodes(self):
         return list(self._nodes)

@@ -43,61 +43,62 @@ def schema():
 
 
 def _parse_time(value):
-    t = datetime.datetime.fromisoformat(value.replace('Z', '+00:00'))
-    return t if t.tzinfo else t.replace(tzinfo=datetime.timezone.utc)
+    parsed = datetime.datetime.fromisoformat(value.replace('Z', '+00:00'))
+    return (parsed if parsed.tzinfo
+            else parsed.replace(tzinfo=datetime.timezone.utc))
 
 
 def _where(doc, path):
     """``hosts[3] (compute-4).vcpus`` for a jsonschema error path."""
-    out, node = '', doc
+    location, node = '', doc
     for part in path:
         if isinstance(part, int):
-            out += '[%d]' % part
+            location += '[%d]' % part
             node = node[part] if isinstance(node, list) else None
             if isinstance(node, dict):
                 label = node.get('name') or node.get('uuid')
                 if isinstance(label, str):
-                    out += ' (%s)' % label
+                    location += ' (%s)' % label
         else:
-            out += ('.' if out else '') + str(part)
+            location += ('.' if location else '') + str(part)
             node = node.get(part) if isinstance(node, dict) else None
-    return out or 'snapshot'
+    return location or 'snapshot'
 
 
 def _schema_errors(doc):
     validator = jsonschema.Draft7Validator(
         schema(), format_checker=jsonschema.Draft7Validator.FORMAT_CHECKER)
     errors = sorted(validator.iter_errors(doc),
-                    key=lambda e: (list(map(str, e.absolute_path)),
-                                   e.message))
-    for err in errors:
-        yield '%s: %s' % (_where(doc, err.absolute_path), err.message)
+                    key=lambda error: (list(map(str, error.absolute_path)),
+                                       error.message))
+    for error in errors:
+        yield '%s: %s' % (_where(doc, error.absolute_path), error.message)
 
 
 def _semantic_errors(doc):
     hosts = doc['hosts']
     names = {}
-    for k, h in enumerate(hosts):
-        if h['name'] in names:
+    for index, host in enumerate(hosts):
+        if host['name'] in names:
             yield 'hosts[%d] (%s).name: duplicate of hosts[%d]' % (
-                k, h['name'], names[h['name']])
-        names.setdefault(h['name'], k)
+                index, host['name'], names[host['name']])
+        names.setdefault(host['name'], index)
     uuids = {}
-    for k, i in enumerate(doc['instances']):
-        where = 'instances[%d] (%s)' % (k, i['uuid'])
-        if i['uuid'] in uuids:
-            yield '%s.uuid: duplicate of instances[%d]' % (where,
-                                                           uuids[i['uuid']])
-        uuids.setdefault(i['uuid'], k)
-        if i['host'] not in names:
+    for index, instance in enumerate(doc['instances']):
+        where = 'instances[%d] (%s)' % (index, instance['uuid'])
+        if instance['uuid'] in uuids:
+            yield '%s.uuid: duplicate of instances[%d]' % (
+                where, uuids[instance['uuid']])
+        uuids.setdefault(instance['uuid'], index)
+        if instance['host'] not in names:
             yield '%s.host: %r is not a host of the snapshot' % (
-                where, i['host'])
+                where, instance['host'])
     now = _parse_time(doc['captured_at'])
-    for metric, per in (doc.get('metrics') or {}).items():
+    for metric, series_by_key in (doc.get('metrics') or {}).items():
         known = uuids if metric.startswith('instance_') else names
         kind = 'instance uuid' if metric.startswith('instance_') \
             else 'host name'
-        for key, series in per.items():
+        for key, series in series_by_key.items():
             where = 'metrics.%s[%s]' % (metric, key)
             if key not in known:
                 yield '%s: %r is not a known %s' % (where, key, kind)
@@ -141,15 +142,15 @@ def parse(text, path='snapshot'):
 
 
 def _fill_defaults(doc):
-    props = schema()['properties']
+    properties = schema()['properties']
     for kind in ('hosts', 'instances'):
-        item_props = props[kind]['items']['properties']
+        item_props = properties[kind]['items']['properties']
         for item in doc[kind]:
             for field, spec in item_props.items():
                 if 'default' in spec:
                     item.setdefault(field, spec['default'])
-    for h in doc['hosts']:
-        h.setdefault('uuid', h['name'])
+    for host in doc['hosts']:
+        host.setdefault('uuid', host['name'])
     doc.setdefault('metrics', {})
     doc.setdefault('options', {})
 

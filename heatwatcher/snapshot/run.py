@@ -51,17 +51,17 @@ def configure(config_file=None):
 
 def parse_parameters(pairs):
     """``['k=v', ...]`` -> dict; values JSON-decoded when possible."""
-    out = {}
+    parameters = {}
     for pair in pairs or []:
         key, sep, raw = pair.partition('=')
         if not sep or not key:
             raise PlanInputError(field='-p %s' % pair,
                                  reason='expected key=value')
         try:
-            out[key] = json.loads(raw)
+            parameters[key] = json.loads(raw)
         except ValueError:
-            out[key] = raw
-    return out
+            parameters[key] = raw
+    return parameters
 
 
 def load_strategy(name, options=None):
@@ -73,10 +73,10 @@ def load_strategy(name, options=None):
                              'installed strategy (%s)'
                              % (name, ', '.join(sorted(available))))
     group = loader.get_entry_name(name)
-    opts = available[name].get_config_opts()
-    if opts:
-        CONF.register_opts(opts, group=group)
-    known = {o.dest for o in opts}
+    config_opts = available[name].get_config_opts()
+    if config_opts:
+        CONF.register_opts(config_opts, group=group)
+    known = {opt.dest for opt in config_opts}
     for key, value in (options or {}).items():
         if key not in known:
             raise PlanInputError(field='options.%s.%s' % (name, key),
@@ -96,7 +96,8 @@ def validate_parameters(strategy, params):
         utils.StrictDefaultValidatingDraft4Validator(
             strategy.get_schema()).validate(params)
     except jsonschema.ValidationError as exc:
-        field = '.'.join(str(p) for p in exc.absolute_path) or 'parameters'
+        field = ('.'.join(str(part) for part in exc.absolute_path)
+                 or 'parameters')
         raise PlanInputError(field=field, reason=exc.message)
     except Exception as exc:  # Watcher's AuditParameterNotAllowed
         raise PlanInputError(field='parameters', reason=str(exc))
@@ -116,18 +117,20 @@ def schedule(strategy, solution):
         raise exception.HeatwatcherException(
             'planner %r cannot be run offline' % strategy.planner)
     objects.register_all()
-    ctx = watcher_context.make_context(is_admin=True)
+    context = watcher_context.make_context(is_admin=True)
     plan = types.SimpleNamespace(id=0)
     graph = planner.compute_action_graph(
-        planner.get_sorted_actions_by_weight(ctx, plan, solution))
-    position = {a.uuid: k for k, a in enumerate(graph.nodes())}
+        planner.get_sorted_actions_by_weight(context, plan, solution))
+    position = {action.uuid: rank
+                for rank, action in enumerate(graph.nodes())}
     order = list(nx.lexicographical_topological_sort(
-        graph, key=lambda a: position[a.uuid]))
-    index = {a.uuid: k for k, a in enumerate(order)}
-    return [{'action_type': a.action_type,
-             'input_parameters': dict(a.input_parameters),
-             'parents': sorted(index[p] for p in a.parents)}
-            for a in order]
+        graph, key=lambda action: position[action.uuid]))
+    order_index = {action.uuid: rank for rank, action in enumerate(order)}
+    return [{'action_type': action.action_type,
+             'input_parameters': dict(action.input_parameters),
+             'parents': sorted(order_index[parent]
+                               for parent in action.parents)}
+            for action in order]
 
 
 def run(doc, strategy_name='heat_consolidation', params=None):
@@ -145,19 +148,19 @@ def run(doc, strategy_name='heat_consolidation', params=None):
     strategy.input_parameters = utils.Struct(params)
     solution = strategy.execute()
     report = getattr(strategy, 'report', {}) or {}
-    out = {
+    plan = {
         'goal': strategy.get_goal_name(),
         'strategy': strategy_name,
         'parameters': report.get('settings', params),
         'actions': schedule(strategy, solution),
-        'efficacy_indicators': {i.name: i.value
-                                for i in solution.efficacy_indicators},
-        'global_efficacy': {g.name: g.value
-                            for g in solution.global_efficacy},
+        'efficacy_indicators': {indicator.name: indicator.value
+                                for indicator in solution.efficacy_indicators},
+        'global_efficacy': {indicator.name: indicator.value
+                            for indicator in solution.global_efficacy},
         'hosts': report.get('hosts', []),
         'solver': report.get('solver', {}),
         'notes': report.get('notes', []),
     }
     if report.get('forecast'):
-        out['forecast'] = report['forecast']
-    return out
+        plan['forecast'] = report['forecast']
+    return plan

@@ -51,22 +51,28 @@ def evacuate(instances, room, policy):
     :param policy: ``skip_host`` or ``stop_low_priority``.
     :returns: :class:`Evacuation`
     """
-    free = {h: np.asarray(r, dtype=float).copy() for h, r in room.items()}
-    todo = sorted(instances, key=lambda i: (-i['priority'],
-                                            -float(np.sum(i['demand'])),
-                                            i['uuid']))
+    free = {host: np.asarray(host_room, dtype=float).copy()
+            for host, host_room in room.items()}
+    todo = sorted(instances,
+                  key=lambda instance: (-instance['priority'],
+                                        -float(np.sum(instance['demand'])),
+                                        instance['uuid']))
     moves, stops = [], []
-    for inst in todo:
-        d = np.asarray(inst['demand'], dtype=float)
-        fits = [h for h in sorted(free) if np.all(d <= free[h] + EPS)]
-        if not fits:
+    for instance in todo:
+        demand = np.asarray(instance['demand'], dtype=float)
+        fitting_hosts = [host for host in sorted(free)
+                         if np.all(demand <= free[host] + EPS)]
+        if not fitting_hosts:
             if policy != 'stop_low_priority':
                 return Evacuation([], [], False)
-            if inst['state'] == 'active':
-                stops.append(inst['uuid'])
+            if instance['state'] == 'active':
+                stops.append(instance['uuid'])
             continue
-        dest = min(fits, key=lambda h: (float(np.sum(free[h] - d)), h))
-        free[dest] -= d
-        moves.append((inst['uuid'], dest))
+        # best fit: the least room left after the move
+        destination = min(fitting_hosts,
+                          key=lambda host: (float(np.sum(free[host] - demand)),
+                                            host))
+        free[destination] -= demand
+        moves.append((instance['uuid'], destination))
     room.update(free)
     return Evacuation(moves, stops, True)

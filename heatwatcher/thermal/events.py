@@ -76,12 +76,12 @@ def power_up_count(temperature, t3, watts_per_degree, heats, limit):
     A host is brought back while the projected zone temperature, rising by
     its heat / ``watts_per_degree``, stays below T3; at most ``limit``.
     """
-    count, t = 0, float(temperature)
+    count, projected = 0, float(temperature)
     for heat in heats:
         if count >= limit:
             break
-        t_next = t + heat / watts_per_degree
-        if t_next >= t3:
+        projected_next = projected + heat / watts_per_degree
+        if projected_next >= t3:
             break
-        t, count = t_next, count + 1
+        projected, count = projected_next, count + 1
     return count

@@ -49,8 +49,8 @@ def scores(factors, weights):
         BENEFIT).
     :param weights: ``{factor name: weight >= 0}``.
     """
-    n = len(next(iter(factors.values())))
-    total = np.zeros(n)
+    n_hosts = len(next(iter(factors.values())))
+    total = np.zeros(n_hosts)
     for name in COST:
         total += weights.get(name, 0.0) * normalise(factors[name])
     for name in BENEFIT:
@@ -60,5 +60,5 @@ def scores(factors, weights):
 
 def order(names, factors, weights):
     """Host names in shedding order (ties broken by name)."""
-    s = scores(factors, weights)
-    return [names[k] for k in np.lexsort((np.array(names), s))]
+    host_scores = scores(factors, weights)
+    return [names[k] for k in np.lexsort((np.array(names), host_scores))]
