@@ -13,6 +13,7 @@ HEATWATCHER_STRATEGY_OPTIONS=(
     "watcher_strategies.heat_consolidation heat_source HEATWATCHER_HEAT_SOURCE"
     "watcher_strategies.heat_consolidation mode HEATWATCHER_MODE"
     "heatwatcher state_path HEATWATCHER_STATE_PATH"
+    "heatwatcher power_action HEATWATCHER_POWER_ACTION"
     "watcher_strategies.thermal_shedding thermal_zones HEATWATCHER_THERMAL_ZONES"
     "watcher_strategies.thermal_shedding trigger_temperature HEATWATCHER_TRIGGER_TEMPERATURE"
     "watcher_strategies.thermal_shedding clear_temperature HEATWATCHER_CLEAR_TEMPERATURE"

@@ -9,7 +9,10 @@
 # WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
 # License for the specific language governing permissions and limitations
 # under the License.
-"""Options of the ``[heatwatcher]`` group: forecast state between audits."""
+"""Options of the ``[heatwatcher]`` group.
+
+Forecast state between audits, and which action powers nodes on and off.
+"""
 
 from oslo_config import cfg
 
@@ -38,12 +41,33 @@ OPTS = [
 ]
 
 
+POWER_ACTIONS = {
+    # option value: Watcher action type
+    'heatwatcher': 'heatwatcher_node_power',
+    'watcher': 'change_node_power_state',
+}
+
+POWER_OPTS = [
+    cfg.StrOpt(
+        'power_action', default='heatwatcher',
+        choices=[('heatwatcher', 'heatwatcher_node_power: refuses to power '
+                                 'off a host Nova still lists instances '
+                                 'on, waits for the power state and, after '
+                                 'a power-on, for the nova-compute service'),
+                 ('watcher', "Watcher's change_node_power_state, for sites "
+                             "whose Watcher powers nodes off correctly "
+                             "(python-watcher 17.0.0 does not)")],
+        help='The action both strategies plan to power a compute node off '
+             'or on.'),
+]
+
+
 def register_opts(conf):
-    conf.register_opts(OPTS, group=GROUP)
+    conf.register_opts(OPTS + POWER_OPTS, group=GROUP)
 
 
 def list_opts():
-    return [(GROUP, OPTS)]
+    return [(GROUP, OPTS + POWER_OPTS)]
 
 
 def store_policy(conf):
@@ -52,3 +76,8 @@ def store_policy(conf):
     return forecast_store.Policy(state_path=group.state_path,
                                  retrain_interval=group.retrain_interval,
                                  predict_only=group.predict_only)
+
+
+def power_action_type(conf):
+    """The Watcher action type of a node power-on or power-off."""
+    return POWER_ACTIONS[conf.get(GROUP).power_action]

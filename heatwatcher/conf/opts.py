@@ -22,6 +22,7 @@ def list_opts():
     """Return ``[(group name, [options])]`` for every heatwatcher group."""
     from heatwatcher.applier import guarded
     from heatwatcher.conf import heatwatcher
+    from heatwatcher.conf import node_power
     from heatwatcher.conf import planner
     from heatwatcher.strategies import heat_consolidation
     from heatwatcher.strategies import thermal_shedding
@@ -31,6 +32,7 @@ def list_opts():
         ('watcher_strategies.thermal_shedding',
          thermal_shedding.ThermalShedding.get_config_opts()),
         *planner.list_opts(),
+        *node_power.list_opts(),
         ('watcher_workflow_engines.heat_guarded',
          guarded.GuardedWorkFlowEngine.get_config_opts()),
     ]

@@ -13,10 +13,9 @@
 
 Order in the solution: every migration, then for each host left empty its
 ``change_nova_service_state`` (disabled) and, with ``power_off``, its
-``change_node_power_state`` (off). Watcher's planner orders actions by type
-weight; disabling (weight 50) runs before the migrations (30), which is safe:
-it only stops the scheduler from placing new servers there, and power-off
-(9) runs last, after every migration has finished.
+power-off (``heatwatcher_node_power`` by default, or Watcher's
+``change_node_power_state``). The ``heat_sequenced`` planner
+(:mod:`heatwatcher.planning.sequence`) then orders them safely.
 """
 
 import dataclasses
@@ -39,7 +38,8 @@ def emptied_hosts(problem, assign):
 
 
 def plan(snapshot, problem, assign, migration_type, idle_host_action,
-         disabled_reason, baremetal=None):
+         disabled_reason, baremetal=None,
+         power_action_type='heatwatcher_node_power'):
     """Return the list of :class:`Action` that realise ``assign``.
 
     :param snapshot: the telemetry snapshot the problem was built from
@@ -47,6 +47,7 @@ def plan(snapshot, problem, assign, migration_type, idle_host_action,
     :param migration_type: ``(N,)`` ``live``/``cold`` per instance.
     :param idle_host_action: ``disable``, ``power_off`` or ``none``.
     :param baremetal: ``{hostname: bare metal node id}`` (for power_off).
+    :param power_action_type: the action type of a power-off.
     :raises: :class:`~heatwatcher.exception.BaremetalNodeNotFound` before
         returning anything, if a host to power off has no node.
     """
@@ -71,6 +72,6 @@ def plan(snapshot, problem, assign, migration_type, idle_host_action,
             'resource_name': hosts[h].name}))
         if idle_host_action == 'power_off':
             actions.append(Action(
-                'change_node_power_state', baremetal[hosts[h].name],
+                power_action_type, baremetal[hosts[h].name],
                 {'state': 'off', 'resource_name': hosts[h].name}))
     return actions

@@ -13,7 +13,7 @@
 
 Pure: plain action dicts and numbers in, an ordered list with parents out.
 
-* **Before** the migrations: ``change_node_power_state`` on and
+* **Before** the migrations: a power-on (:data:`POWER_ACTION_TYPES`) and
   ``change_nova_service_state`` enabled, a host's power-on before its
   enable; migrations into a host wait for them.
 * **Migrations** run in waves. A migration joins a wave only if its
@@ -28,7 +28,7 @@ Pure: plain action dicts and numbers in, an ordered list with parents out.
   :class:`SequencingError` is raised and the plan must not be used.
 * **After** the migrations: a host's ``change_nova_service_state``
   disabled waits for every migration off that host, and every
-  ``change_node_power_state`` off waits for its host's disable and for
+  power-off waits for its host's disable and for
   *all* migrations, so a failed migration stops the plan before any host
   is switched off. ``stop`` actions run at once, and every power-off waits
   for them too. Other action types come last, after all migrations.
@@ -41,6 +41,10 @@ import numpy as np
 from heatwatcher import exception
 
 EPS = 1e-6
+
+#: Action types that power a node on or off (same input parameters):
+#: heatwatcher's own, and Watcher's.
+POWER_ACTION_TYPES = ('heatwatcher_node_power', 'change_node_power_state')
 
 
 class SequencingError(exception.HeatwatcherException):
@@ -189,12 +193,11 @@ def sequence(actions, capacity, usage, demand, limits=None):
                           'dst': params['destination_node'],
                           'demand': np.asarray(demand[params['resource_id']],
                                                float)})
-        elif (kind, params.get('state')) in (
-                ('change_node_power_state', 'on'),
-                ('change_nova_service_state', 'enabled')):
+        elif ((kind in POWER_ACTION_TYPES and params.get('state') == 'on')
+              or (kind, params.get('state')) == (
+                  'change_nova_service_state', 'enabled')):
             before_moves.append(action)
-        elif kind in ('change_node_power_state',
-                      'change_nova_service_state'):
+        elif kind in POWER_ACTION_TYPES + ('change_nova_service_state',):
             after_moves.append(action)
         elif kind == 'stop':
             stops.append(action)
@@ -242,7 +245,7 @@ def sequence(actions, capacity, usage, demand, limits=None):
             host = _host(params, 'resource_name')
             disable_of[host] = add(action, off_host.get(host, []))
     for action in after_moves:
-        if action['action_type'] == 'change_node_power_state':
+        if action['action_type'] in POWER_ACTION_TYPES:
             host = action['input_parameters'].get('resource_name')
             deps = all_moves + stopped + ([disable_of[host]]
                                           if host in disable_of else [])

@@ -84,6 +84,7 @@ class AuditState:
     :ivar status: :class:`~heatwatcher.optimize.status.Status`.
     :ivar actions: :class:`~heatwatcher.planning.actions.Action` list.
     :ivar sequencing: waves, temporary hops and seconds of the check.
+    :ivar power_action_type: the Watcher action that powers nodes off.
     :ivar notes: what every step noticed, in order.
     """
 
@@ -103,6 +104,7 @@ class AuditState:
     baremetal: dict = None
     actions: list = None
     sequencing: dict = None
+    power_action_type: str = 'heatwatcher_node_power'
     notes: list = dataclasses.field(default_factory=list)
 
     @property
@@ -239,7 +241,8 @@ def plan_actions(state, metal_helper):
     state.actions = watcher_actions.plan(
         state.snapshot, problem, state.assign,
         state.build_info.migration_type, settings.idle_host_action,
-        heat_consolidation_settings.DISABLED_REASON, state.baremetal)
+        heat_consolidation_settings.DISABLED_REASON, state.baremetal,
+        state.power_action_type)
 
 
 def check_sequence(state, limits, metal_helper):

@@ -73,7 +73,9 @@ class HeatConsolidation(heatwatcher_strategy.HeatwatcherStrategy):
         store = heatwatcher_options.store_policy(conf.CONF)
         limits = planner_options.read_limits(conf.CONF)
         model, datasource = self.compute_model, self.datasource_backend
-        state = audit_steps.AuditState(settings)
+        state = audit_steps.AuditState(
+            settings, power_action_type=heatwatcher_options.power_action_type(
+                conf.CONF))
         audit_steps.read_telemetry(state, model, datasource)
         audit_steps.plan_loads(state, model, datasource, store,
                                self.audit_uuid or 'offline')

@@ -28,6 +28,8 @@ import datetime
 
 from oslo_log import log
 
+from heatwatcher import conf
+from heatwatcher.conf import heatwatcher as heatwatcher_options
 from heatwatcher.estimation import sources
 from heatwatcher.strategies import heatwatcher_strategy
 from heatwatcher.strategies import options
@@ -144,6 +146,7 @@ class ThermalShedding(heatwatcher_strategy.HeatwatcherStrategy):
     def _emit(self, decision, instances):
         """Add the decision's actions and apply them to the model."""
         model = self.compute_model
+        power_action = heatwatcher_options.power_action_type(conf.CONF)
         state = {inst.uuid: inst.state for inst in instances}
         nodes = {node.hostname: node for node in
                  model.get_all_compute_nodes().values()}
@@ -170,12 +173,12 @@ class ThermalShedding(heatwatcher_strategy.HeatwatcherStrategy):
                     'disabled_reason':
                         thermal_shedding_settings.DISABLED_REASON,
                     'resource_name': host.name})
-            add(action_type='change_node_power_state', resource_id=host.node,
+            add(action_type=power_action, resource_id=host.node,
                 input_parameters={'state': 'off',
                                   'resource_name': host.name})
             nodes[host.name].status = 'disabled'
         for host in decision.power_up:
-            add(action_type='change_node_power_state', resource_id=host.node,
+            add(action_type=power_action, resource_id=host.node,
                 input_parameters={'state': 'on', 'resource_name': host.name})
             add(action_type='change_nova_service_state',
                 resource_id=nodes[host.name].uuid,

@@ -67,7 +67,7 @@ class TestExecutionFailures(base.HeatConsolidationTestCase):
         states = {a['uuid']: a['state'] for a in self.admin_api.get(
             '/actions?action_plan_uuid=%s' % plan['uuid']).json()['actions']}
         for a in actions:
-            if a['action_type'] == 'change_node_power_state':
+            if a['action_type'] == 'heatwatcher_node_power':
                 self.assertNotEqual('SUCCEEDED', states[a['uuid']])
 
         # the failure is gone: a new audit from this state converges
@@ -80,6 +80,32 @@ class TestExecutionFailures(base.HeatConsolidationTestCase):
         status = self.service_status()
         self.assertEqual(('disabled', 'disabled'),
                          (status['compute-3'], status['compute-4']))
+
+    def test_power_off_refused_when_an_instance_arrived_after_planning(self):
+        plan, actions = self.plan_for(dict(PARAMS,
+                                           idle_host_action='power_off'))
+        # Between planning and execution, someone boots a server onto a
+        # host the plan empties (Nova still schedules there until the
+        # disable runs).
+        emulator = self.env.nova_fixture.nova_emulator
+        newcomer = dict(next(iter(emulator.servers.values())),
+                        id='c0ffee00-0000-4000-8000-000000000001',
+                        name='late-arrival')
+        newcomer['OS-EXT-SRV-ATTR:host'] = 'compute-4'
+        newcomer['OS-EXT-SRV-ATTR:hypervisor_hostname'] = 'compute-4'
+        emulator.servers[newcomer['id']] = newcomer
+        self.run_plan(plan['uuid'], expected='FAILED')
+        power_off = next(
+            a for a in actions if a['action_type'] == 'heatwatcher_node_power'
+            and a['input_parameters']['resource_name'] == 'compute-4')
+        refused = self.get_latest('/actions/%s' % power_off['uuid'])
+        self.assertEqual('FAILED', refused['state'])
+        self.assertIn('compute-4', refused['status_message'])
+        self.assertIn('late-arrival', refused['status_message'])
+        self.assertNotIn(('ironic-compute-4', 'off'),
+                         self.ironic.client.node.power_calls)
+        self.assertEqual('power on', self.ironic.client.node.nodes[
+            'ironic-compute-4'].power_state)
 
     def test_failed_power_action_leaves_the_plan_failed_and_hosts_safe(self):
         def refuse(uuid, state):

@@ -13,13 +13,10 @@
 and applier, on emulated Nova and Placement (python-watcher's harness)."""
 
 import time
-import unittest
 
 import requests
-from watcher.common import nova_helper
 from watcher.tests.functional import base
 from watcher.tests.functional import topology
-from watcher import version
 
 from tests.functional import fixtures as hw_fixtures
 
@@ -68,10 +65,13 @@ class HeatConsolidationTestCase(base.WatcherFunctionalTestCase):
         self.fail('audit %s did not end' % audit_uuid)
 
     def get_audit(self, audit_uuid):
+        return self.get_latest('/audits/%s' % audit_uuid)
+
+    def get_latest(self, path):
+        """GET with the latest API version (status messages need 1.5)."""
         headers = dict(self.admin_api._headers())
         headers['OpenStack-API-Version'] = 'infra-optim 1.7'
-        resp = requests.get(self.admin_api.base_url
-                            + '/audits/%s' % audit_uuid, headers=headers)
+        resp = requests.get(self.admin_api.base_url + path, headers=headers)
         self.assertEqual(200, resp.status_code)
         return resp.json()
 
@@ -243,7 +243,7 @@ class TestHeatConsolidationPowerOff(HeatConsolidationTestCase):
                       if a['action_type'] == 'migrate'}
         for host in ('compute-3', 'compute-4'):
             power = self._assert_action(
-                actions, 'change_node_power_state', resource_name=host,
+                actions, 'heatwatcher_node_power', resource_name=host,
                 resource_id='ironic-%s' % host, state='off')
             # every migration is an ancestor of each power-off
             ancestors, todo = set(), list(power['parents'])
@@ -255,16 +255,24 @@ class TestHeatConsolidationPowerOff(HeatConsolidationTestCase):
             self.assertTrue(migrations <= ancestors)
         self.assertEqual(0, self.indicators(plan)['heat_rate_after']
                          - 2 * 206.25)
-        if not hasattr(nova_helper.Hypervisor, 'to_dict'):
-            raise unittest.SkipTest(
-                'python-watcher %s: change_node_power_state calls to_dict() '
-                'on nova_helper.Hypervisor, which has none, so the applier '
-                'cannot power a node off; plan checked, execution skipped'
-                % version.version_info.version_string())
         self.run_plan(plan['uuid'])
         self.assertEqual(
             sorted([('ironic-compute-3', 'off'), ('ironic-compute-4', 'off')]),
             sorted(ironic.client.node.power_calls))
+        for host in ('compute-3', 'compute-4'):
+            self.assertEqual('power off', ironic.client.node.get(
+                'ironic-%s' % host).power_state)
+
+    def test_watchers_own_power_action_on_request(self):
+        self.flags(power_action='watcher', group='heatwatcher')
+        self.load(FOUR_HOSTS)
+        self.useFixture(hw_fixtures.Ironic(FOUR_HOSTS.compute_nodes))
+        audit = self.wait_audit_end(self.create_audit(
+            dict(PARAMS, idle_host_action='power_off')))
+        _, actions = self.plan_of(audit['uuid'])
+        kinds = {a['action_type'] for a in actions}
+        self.assertIn('change_node_power_state', kinds)
+        self.assertNotIn('heatwatcher_node_power', kinds)
 
     def test_power_off_without_bare_metal_node_fails_clearly(self):
         self.load(FOUR_HOSTS)

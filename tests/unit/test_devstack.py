@@ -111,6 +111,7 @@ class TestDevstackPlugin(unittest.TestCase):
                           'heat_source': 'model', 'mode': 'auto'}, hc)
         self.assertEqual('/opt/stack/data/heatwatcher',
                          c['heatwatcher']['state_path'])
+        self.assertEqual('heatwatcher', c['heatwatcher']['power_action'])
         ts = dict(c['watcher_strategies.thermal_shedding'])
         self.assertEqual('row1:r1-*;r2-*', ts['thermal_zones'])
         self.assertEqual(('40', '37', '34'), (

@@ -131,7 +131,7 @@ class TestPlanCommand(unittest.TestCase):
         self.assertEqual('thermal_event_mitigation', doc['goal'])
         kinds = [a['action_type'] for a in doc['actions']]
         self.assertEqual(['migrate', 'change_nova_service_state',
-                          'change_node_power_state'], kinds)
+                          'heatwatcher_node_power'], kinds)
         self.assertEqual(1, doc['efficacy_indicators'][
             'hosts_powered_down_count'])
 

@@ -59,10 +59,16 @@ class TestActions(unittest.TestCase):
                             'power_off', 'r', {'h1': 'bm1', 'h3': 'bm3'})
         self.assertEqual(
             [('change_nova_service_state', 'uuid-h1'),
-             ('change_node_power_state', 'bm1'),
+             ('heatwatcher_node_power', 'bm1'),
              ('change_nova_service_state', 'uuid-h3'),
-             ('change_node_power_state', 'bm3')],
+             ('heatwatcher_node_power', 'bm3')],
             [(a.action_type, a.resource_id) for a in acts[2:]])
+        watchers = actions.plan(snapshot(), self.p, self.assign, self.live,
+                                'power_off', 'r', {'h1': 'bm1', 'h3': 'bm3'},
+                                power_action_type='change_node_power_state')
+        self.assertEqual(['change_node_power_state'] * 2,
+                         [a.action_type for a in watchers
+                          if a.input_parameters.get('state') == 'off'])
 
     def test_power_off_without_node_fails_before_any_action(self):
         with self.assertRaisesRegex(exception.BaremetalNodeNotFound,

@@ -111,7 +111,7 @@ class TestThermalSheddingStrategy(strategy_tests.TestCase):
             watts_per_degree=25.0)
         self.assertEqual(1, indicators['hosts_powered_down_count'])
         shed = [action for action in actions
-                if action['action_type'] == 'change_node_power_state']
+                if action['action_type'] == 'heatwatcher_node_power']
         self.assertEqual(1, len(shed))
         victim = shed[0]['input_parameters']['resource_name']
         self.assertEqual('bm-%s' % victim,
@@ -143,7 +143,7 @@ class TestThermalSheddingStrategy(strategy_tests.TestCase):
             max_power_up_per_run=2)
         self.assertEqual(1, indicators['hosts_powered_up_count'])
         self.assertEqual(
-            [('change_node_power_state', 'bm-cool-3', 'on'),
+            [('heatwatcher_node_power', 'bm-cool-3', 'on'),
              ('change_nova_service_state', 'node-2', 'enabled')],
             [(action['action_type'],
               action['input_parameters']['resource_id'],
