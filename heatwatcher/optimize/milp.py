@@ -44,10 +44,34 @@ from heatwatcher.optimize import problem as problem_mod
 class CellResult:
     """Outcome of one cell solve.
 
-    :ivar status: ``optimal``, ``time_limit`` or ``node_limit`` (``assign``
-        is the best incumbent), ``no_solution`` (a limit was reached before
-        any), ``infeasible`` or ``error``.
+    Statuses, from scipy's ``milp`` status (0 optimal, 1 iteration or time
+    limit, 2 infeasible, 3 unbounded, 4 other, see its message) and whether
+    it returned a solution ``x`` that satisfies the cell's constraints:
+
+    ``optimal``
+        Status 0; ``assign`` is optimal within ``mip_rel_gap``.
+    ``time_limit``
+        Status 1 with a solution; ``assign`` is the best incumbent.
+    ``node_limit``
+        Status 4 "solution limit reached" (what HiGHS reports when the
+        branch-and-bound node limit stops it) with a solution; ``assign``
+        is the best incumbent.
+    ``limit``
+        Status 4 for any other reason, with a feasible solution; ``assign``
+        is that incumbent. ``message`` says what stopped the solve.
+    ``no_solution``
+        Status 1, or status 4 "solution limit reached", before any feasible
+        solution was found; ``assign`` is None.
+    ``infeasible``, ``unbounded``
+        Status 2 or 3; ``assign`` is None.
+    ``error``
+        Status 4 without a feasible solution, a status scipy does not
+        document, or an exception from the solver; ``assign`` is None.
+
+    :ivar status: one of the statuses above.
     :ivar assign: ``(N,)`` full assignment with the cell re-placed, or None.
+    :ivar message: the solver's message.
+    :ivar mip_gap: relative gap between incumbent and bound, when known.
     """
 
     status: str
@@ -56,8 +80,52 @@ class CellResult:
     mip_gap: float = None
 
 
-_STATUS = {0: 'optimal', 1: 'time_limit', 2: 'infeasible', 3: 'error',
-           4: 'error'}
+# scipy.optimize.milp's documented statuses. 4 ("other") is refined by
+# _classify from its message and whether a solution came back.
+_OPTIMAL, _LIMIT_REACHED, _INFEASIBLE, _UNBOUNDED, _OTHER = range(5)
+_SOLUTION_LIMIT = 'solution limit'
+# Slack allowed on constraints and integrality when checking an incumbent.
+_FEASIBILITY_TOLERANCE = 1e-6
+
+
+def _is_feasible_solution(solution, matrix, row_lower, row_upper, bounds):
+    """True if ``solution`` is integral and meets every row and bound."""
+    solution = np.asarray(solution, dtype=float)
+    if solution.shape != (matrix.shape[1],) or not np.all(
+            np.isfinite(solution)):
+        return False
+    tol = _FEASIBILITY_TOLERANCE
+    if np.any(np.abs(solution - np.round(solution)) > tol):
+        return False
+    if np.any(solution < bounds.lb - tol) or np.any(
+            solution > bounds.ub + tol):
+        return False
+    activity = matrix @ solution
+    return bool(np.all(activity >= row_lower - tol)
+                and np.all(activity <= row_upper + tol))
+
+
+def _classify(scipy_status, message, has_solution):
+    """Map scipy's ``milp`` status to a :class:`CellResult` status.
+
+    :param has_solution: scipy returned an ``x`` that satisfies the
+        problem's constraints.
+    """
+    if scipy_status == _OPTIMAL:
+        return 'optimal' if has_solution else 'error'
+    if scipy_status == _INFEASIBLE:
+        return 'infeasible'
+    if scipy_status == _UNBOUNDED:
+        return 'unbounded'
+    if scipy_status == _LIMIT_REACHED:
+        return 'time_limit' if has_solution else 'no_solution'
+    if scipy_status == _OTHER:
+        # scipy 1.17 does not translate HiGHS's kSolutionLimit (node,
+        # leaf and improving-solution limits) and reports it as "other".
+        if _SOLUTION_LIMIT in str(message).lower():
+            return 'node_limit' if has_solution else 'no_solution'
+        return 'limit' if has_solution else 'error'
+    return 'error'
 
 
 def solve_cell(problem, assign, hosts, capacity, load_cap, time_limit,
@@ -151,24 +219,28 @@ def solve_cell(problem, assign, hosts, capacity, load_cap, time_limit,
     ub = np.ones(nvar)
     lb[iy:iy + k] = pinned.astype(float)
     ub[iz:iz + k] = can_reach.astype(float)
+    row_lower, row_upper = np.concatenate(lo), np.concatenate(hi)
+    bounds = optimize.Bounds(lb, ub)
     try:
         res = optimize.milp(
-            c, constraints=optimize.LinearConstraint(
-                a, np.concatenate(lo), np.concatenate(hi)),
-            integrality=np.ones(nvar), bounds=optimize.Bounds(lb, ub),
+            c, constraints=optimize.LinearConstraint(a, row_lower, row_upper),
+            integrality=np.ones(nvar), bounds=bounds,
             options=dict({'time_limit': max(float(time_limit), 0.05),
                           'mip_rel_gap': float(mip_rel_gap), 'disp': False},
                          **({'node_limit': int(node_limit)}
                             if node_limit else {})))
     except (ValueError, MemoryError) as exc:
         return CellResult('error', None, str(exc))
-    status = _STATUS.get(res.status, 'error')
-    if status == 'time_limit' and 'node' in str(res.message).lower():
-        status = 'node_limit'
-    if res.x is None:
-        if status in ('time_limit', 'node_limit'):
-            status = 'no_solution'
-        return CellResult(status, None, res.message)
+    # Only a solution of an optimal or stopped solve is an incumbent, and
+    # only if it meets the constraints.
+    has_solution = (res.x is not None
+                    and res.status in (_OPTIMAL, _LIMIT_REACHED, _OTHER)
+                    and _is_feasible_solution(res.x, a, row_lower, row_upper,
+                                              bounds))
+    status = _classify(res.status, res.message, has_solution)
+    if not has_solution:
+        return CellResult(status, None, res.message,
+                          getattr(res, 'mip_gap', None))
     new = assign.copy()
     new[insts] = hosts[np.argmax(res.x[:nx].reshape(n, k), axis=1)]
     return CellResult(status, new, res.message,
