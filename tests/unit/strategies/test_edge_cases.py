@@ -71,14 +71,28 @@ class TestEdgeCases(base_tests.TestCase):
         self.assertEqual(['change_nova_service_state'] * 2,
                          [a['action_type'] for a in sol.actions])
 
+    @staticmethod
+    def migrated(solution):
+        return [action['input_parameters']['resource_id']
+                for action in solution.actions
+                if action['action_type'] == 'migrate']
+
     def test_instance_bigger_than_any_host_stays(self):
-        m = test_collect.model([('a', 'up', 'enabled', ['i1']),
-                                ('b', 'up', 'enabled', ['i2'])])
-        big = m.get_instance_by_uuid('i1')
-        big.vcpus = 64  # hosts have 16
-        s, sol = self.run_on(m, self.cpu(['i1', 'i2']))
-        moved = [a['input_parameters']['resource_id'] for a in sol.actions
-                 if a['action_type'] == 'migrate']
+        layout = [('a', 'up', 'enabled', ['i1']),
+                  ('b', 'up', 'enabled', ['i2']),
+                  ('c', 'up', 'enabled', ['i3'])]
+        telemetry = ['i1', 'i2', 'i3']
+        # At its normal size i1 is consolidated away from a ...
+        _, solution = self.run_on(test_collect.model(layout),
+                                  self.cpu(telemetry))
+        self.assertIn('i1', self.migrated(solution))
+        # ... but at 64 vCPUs (hosts have 16) it fits nowhere else and
+        # stays, while the others are still consolidated.
+        cluster = test_collect.model(layout)
+        cluster.get_instance_by_uuid('i1').vcpus = 64
+        _, solution = self.run_on(cluster, self.cpu(telemetry))
+        moved = self.migrated(solution)
+        self.assertEqual(1, len(moved), solution.actions)
         self.assertNotIn('i1', moved)
 
     def test_host_down_in_the_middle_of_the_model(self):
@@ -86,12 +100,16 @@ class TestEdgeCases(base_tests.TestCase):
                                 ('b', 'down', 'enabled', ['i2']),
                                 ('c', 'up', 'enabled', ['i3'])])
         s, sol = self.run_on(m, self.cpu(['i1', 'i2', 'i3']))
-        for a in sol.actions:
-            p = a['input_parameters']
-            self.assertNotIn('b', (p.get('source_node'),
-                                   p.get('destination_node'),
-                                   p.get('resource_name')))
-            self.assertNotEqual('i2', p['resource_id'])
+        # a and c are consolidated onto one host, the other is released;
+        # b and its instance are never touched.
+        self.assertEqual(['migrate', 'change_nova_service_state'],
+                         [action['action_type'] for action in sol.actions])
+        for action in sol.actions:
+            params = action['input_parameters']
+            self.assertNotIn('b', (params.get('source_node'),
+                                   params.get('destination_node'),
+                                   params.get('resource_name')))
+            self.assertNotEqual('i2', params['resource_id'])
 
     def test_all_telemetry_missing_fails_the_audit_clearly(self):
         m = test_collect.model([('a', 'up', 'enabled', ['i1']),
