@@ -39,10 +39,10 @@ from oslo_log import log
 from watcher.applier.actions import base
 from watcher.common import exception as watcher_exception
 from watcher.common.metal_helper import constants as metal_constants
-from watcher.common.metal_helper import factory as metal_helper_factory
 from watcher.common import nova_helper
 
 from heatwatcher.conf import node_power as node_power_options
+from heatwatcher import metal
 
 LOG = log.getLogger(__name__)
 
@@ -93,7 +93,7 @@ class NodePower(base.BaseAction):
     @property
     def metal_helper(self):
         if self._metal_helper is None:
-            self._metal_helper = metal_helper_factory.get_helper(self.osc)
+            self._metal_helper = metal.metal_helper(self.osc)
         return self._metal_helper
 
     @property

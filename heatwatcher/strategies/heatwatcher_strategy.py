@@ -19,10 +19,10 @@ successful run leaves ``report['summary']`` there.
 """
 
 from oslo_log import log
-from watcher.common.metal_helper import factory as metal_helper_factory
 from watcher.decision_engine.strategy.strategies import base as watcher_base
 
 from heatwatcher import exception
+from heatwatcher import metal
 
 LOG = log.getLogger(__name__)
 
@@ -44,7 +44,7 @@ class HeatwatcherStrategy(watcher_base.BaseStrategy):
     @property
     def metal_helper(self):
         if self._metal_helper is None:
-            self._metal_helper = metal_helper_factory.get_helper(self.osc)
+            self._metal_helper = metal.metal_helper(self.osc)
         return self._metal_helper
 
     @classmethod
