@@ -26,6 +26,7 @@ import warnings
 from heatwatcher import exception
 from heatwatcher import version
 
+DEFAULT_BUDGETS = '0,10%,25%,50%,unlimited'
 SAMPLE = os.path.join(os.path.dirname(os.path.dirname(__file__)),
                       'samples', 'demo-snapshot.json.gz')
 
@@ -54,6 +55,15 @@ def parser():
                         help='no progress messages')
         sp.add_argument('-v', '--verbose', action='store_true',
                         help='show the strategy log on stderr')
+        sp.add_argument('--tradeoff', action='store_true',
+                        help='also plan for several migration budgets and '
+                             'print the trade-off (heat_consolidation); '
+                             'with --plot, chart the trade-off curve')
+        sp.add_argument('--budgets', metavar='LIST',
+                        help='budgets of --tradeoff: migration counts, '
+                             'percentages of the unlimited plan\'s '
+                             'migrations or "unlimited", comma-separated '
+                             '(default: %s)' % DEFAULT_BUDGETS)
 
     plan = sub.add_parser('plan', help='plan on a snapshot file')
     plan.add_argument('snapshot', help='snapshot file (.json, .json.gz, '
@@ -91,6 +101,9 @@ def parser():
                       help='cloud name in clouds.yaml')
     snap.add_argument('-q', '--quiet', action='store_true')
     snap.add_argument('-v', '--verbose', action='store_true')
+    # heatwatcher sandbox: a real Watcher deployment (heatwatcher.sandbox)
+    from heatwatcher.sandbox import cli as sandbox_cli
+    sandbox_cli.add_parser(sub)
     return p
 
 
@@ -135,20 +148,35 @@ def _plan(args, path):
     doc = load.load(path)
     run.configure(args.config_file)
     params = run.parse_parameters(args.parameter)
+    budgets = None
+    if args.tradeoff or args.budgets:
+        if not args.tradeoff:
+            raise run.PlanInputError(field='--budgets',
+                                     reason='needs --tradeoff')
+        budgets = run.parse_budgets(args.budgets or DEFAULT_BUDGETS)
     progress.step('running %s on %d hosts, %d instances'
                   % (args.strategy, len(doc['hosts']),
                      len(doc['instances'])))
     with _stdout_to_stderr():
-        plan = run.run(doc, args.strategy, params)
+        if budgets is None:
+            plan = run.run(doc, args.strategy, params)
+        else:
+            plan, plan['tradeoff'] = run.tradeoff(
+                doc, args.strategy, params, budgets, progress.step)
     progress.step('planned %d actions' % len(plan['actions']))
     if args.plot:
         from heatwatcher.cmd import plot
-        plot.write(plan, args.plot)
+        if budgets is None:
+            plot.write(plan, args.plot)
+        else:
+            plot.write_tradeoff(plan, args.plot)
         progress.step('chart written to %s' % args.plot)
     if args.format == 'json':
         print(json.dumps(plan, indent=1, sort_keys=False))
     else:
         print(output.render(plan))
+        if budgets is not None:
+            print('\n' + output.render_tradeoff(plan['tradeoff']))
         if args.plot:
             print('\nChart: %s' % args.plot)
     return 0
@@ -240,6 +268,9 @@ def main(argv=None):
             return _plan(args, SAMPLE)
         if args.command == 'backtest':
             return _backtest(args)
+        if args.command == 'sandbox':
+            from heatwatcher.sandbox import cli as sandbox_cli
+            return sandbox_cli.main(args)
         return _snapshot(args)
     except exception.HeatwatcherException as exc:
         sys.stderr.write('heatwatcher: error: %s\n'

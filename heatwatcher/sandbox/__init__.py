@@ -1,0 +1,18 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""``heatwatcher sandbox``: a real Watcher deployment on one machine.
+
+Keystone, RabbitMQ, PostgreSQL, Gnocchi, Nova and Placement emulators and
+Watcher's three services, each its own process on 127.0.0.1 with its own
+log under ``DIR/logs/``, loaded with a snapshot's hosts, instances and
+metric series. See :mod:`heatwatcher.sandbox.cli`.
+"""

@@ -1,0 +1,152 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""Issue 13, points 2 and 4: an audit on the demo sample, its execution
+through the applier into the emulated Nova, and a second audit that finds
+nothing left to move.
+
+The tests of this module run in order and share the audit's results.
+"""
+
+import ast
+import json
+import time
+
+import pytest
+
+from heatwatcher.sandbox import watcher as watcher_mod
+
+AUDIT_TIMEOUT = 900
+PLAN_TIMEOUT = 1200
+
+
+@pytest.fixture(scope='module')
+def flow():
+    """Results shared by the tests of this module, in order."""
+    return {}
+
+
+def _create_audit(sandbox, name):
+    audit = sandbox.openstack(
+        'optimize', 'audit', 'create', '-g', 'heat_reuse', '-s',
+        'heat_consolidation', '--name', name)
+    return audit['UUID']
+
+
+def _action_plan(sandbox, audit_uuid):
+    plans = sandbox.openstack('optimize', 'actionplan', 'list', '--audit',
+                              audit_uuid)
+    assert len(plans) == 1, plans
+    return plans[0]['UUID']
+
+
+def _actions(sandbox, plan_uuid):
+    return sandbox.openstack('optimize', 'action', 'list', '--action-plan',
+                             plan_uuid, '--detail')
+
+
+def _parameters(action):
+    """An action's input parameters, whatever the client made of them."""
+    params = action['Parameters']
+    if isinstance(params, str):
+        try:
+            params = json.loads(params)
+        except ValueError:
+            params = ast.literal_eval(params)
+    return params
+
+
+def _kind(action):
+    """The action type (``Action`` in ``--detail`` listings)."""
+    return action.get('Action Type') or action['Action']
+
+
+def _servers(sandbox):
+    rows = sandbox.openstack('server', 'list', '--all-projects', '--long',
+                             '-n')
+    return {row['ID']: row['Host'] for row in rows}
+
+
+def _host_status(sandbox):
+    rows = sandbox.openstack('compute', 'service', 'list', '--service',
+                             'nova-compute')
+    return {row['Host']: row['Status'] for row in rows}
+
+
+def test_audit_succeeds_with_efficacy(sandbox, flow):
+    started = time.monotonic()
+    audit_uuid = _create_audit(sandbox, 'integration-first')
+    state = sandbox.wait_state('audit', audit_uuid, AUDIT_TIMEOUT)
+    flow['audit_seconds'] = time.monotonic() - started
+    assert state == 'SUCCEEDED', sandbox.openstack(
+        'optimize', 'audit', 'show', audit_uuid)
+    plan_uuid = _action_plan(sandbox, audit_uuid)
+    plan = sandbox.openstack('optimize', 'actionplan', 'show', plan_uuid)
+    indicators = {item['name']: item['value']
+                  for item in plan['Efficacy indicators']}
+    assert indicators['instance_migrations_count'] > 0
+    assert indicators['hosts_reaching_target_count'] > 0
+    assert plan['Global efficacy'], plan
+    flow['plan'] = plan_uuid
+    flow['indicators'] = indicators
+    flow['servers_before'] = _servers(sandbox)
+
+
+def test_action_plan_execution_moves_the_instances(sandbox, flow):
+    if 'plan' not in flow:
+        pytest.fail('no action plan from the first audit')
+    plan_uuid = flow['plan']
+    actions = _actions(sandbox, plan_uuid)
+    started = time.monotonic()
+    sandbox.openstack('optimize', 'actionplan', 'start', plan_uuid)
+    state = sandbox.wait_state('actionplan', plan_uuid, PLAN_TIMEOUT)
+    flow['execution_seconds'] = time.monotonic() - started
+    assert state == 'SUCCEEDED', _actions(sandbox, plan_uuid)
+    expected_hosts = dict(flow['servers_before'])
+    disabled = set()
+    for action in actions:
+        params = _parameters(action)
+        if _kind(action) == 'migrate':
+            expected_hosts[params['resource_id']] = params['destination_node']
+        elif _kind(action) == 'change_nova_service_state':
+            if params.get('state') == 'disabled':
+                disabled.add(params.get('resource_name')
+                             or params['resource_id'])
+    assert _servers(sandbox) == expected_hosts
+    status = _host_status(sandbox)
+    assert disabled and {status[host] for host in disabled} == {'disabled'}
+    emptied = set(flow['servers_before'].values()) - set(
+        expected_hosts.values())
+    assert emptied <= disabled
+
+
+def test_second_audit_plans_no_migration(sandbox, flow):
+    # Known to be unstable (see the sandbox's closing note): the recorded
+    # telemetry ends when ``up`` wrote it, so by the second audit the
+    # 14-day window has drifted by the audit and execution time (12 to 17
+    # minutes here): the backtest error doubles and the forecast is for a
+    # later hour. Once with a 12-minute gap no migration was planned, once
+    # with 17 minutes 24 were. A telemetry feeder that keeps the series
+    # current is the fix.
+    if 'execution_seconds' not in flow:
+        pytest.fail('the first action plan was not executed')
+    # The emulators send no notifications: wait for the decision engine
+    # to rebuild its compute model from Nova.
+    time.sleep(watcher_mod.MODEL_PERIOD * 2 + 5)
+    audit_uuid = _create_audit(sandbox, 'integration-second')
+    state = sandbox.wait_state('audit', audit_uuid, AUDIT_TIMEOUT)
+    assert state == 'SUCCEEDED'
+    plans = sandbox.openstack('optimize', 'actionplan', 'list', '--audit',
+                              audit_uuid)
+    migrations = [action for plan in plans
+                  for action in _actions(sandbox, plan['UUID'])
+                  if _kind(action) == 'migrate']
+    assert migrations == []
