@@ -21,8 +21,8 @@ from watcher.decision_engine.strategy.strategies import base as base_strategy
 
 from heatwatcher.strategies import heat_consolidation
 from heatwatcher.strategies import heat_consolidation_settings as hs
-from tests import synthetic
 from heatwatcher.telemetry import series as series_mod
+from tests import synthetic
 from tests.unit.strategies import test_heat_consolidation as thc
 
 NOW = datetime.datetime(2026, 11, 2, 12, 0, tzinfo=datetime.timezone.utc)
