@@ -36,12 +36,14 @@ SERVICE_PORTS = {
     'epmd': 'epmd', 'rabbitmq': 'rabbitmq', 'postgres': 'postgres',
     'keystone': 'keystone', 'gnocchi-api': 'gnocchi', 'nova': 'nova',
     'placement': 'placement', 'watcher-api': 'watcher',
+    'ironic-api': 'ironic', 'ironic-conductor': 'ironic_rpc',
+    'horizon': 'horizon',
 }
 # Signals that stop a service quickly and cleanly (default SIGTERM).
 STOP_SIGNALS = {'postgres': signal.SIGINT}
 # Data directories ``up`` recreates when it reuses a stopped sandbox.
 DATA_DIRS = ('rabbitmq', 'postgres', 'keystone', 'gnocchi', 'emulators',
-             'watcher', 'pids', 'logs')
+             'ironic', 'watcher', 'horizon', 'pids', 'logs')
 
 
 def add_parser(subparsers):
@@ -67,7 +69,8 @@ def add_parser(subparsers):
                          '127.0.0.1 (default: %%(default)s)'
                          % layout_mod.PORT_COUNT)
     up.add_argument('--dashboard', action='store_true',
-                    help='also start Horizon (not implemented yet)')
+                    help='also start Horizon with the Watcher dashboard '
+                         '(needs heatwatcher[dashboard])')
     for name, text in (('status', 'show each service and its state'),
                        ('env', 'print the OS_* variables of the admin'),
                        ('down', 'stop the services by their pids')):
@@ -165,6 +168,7 @@ def _up(layout, args, progress, started):
     from heatwatcher.sandbox import emulators
     from heatwatcher.sandbox import gnocchi
     from heatwatcher.sandbox import infra
+    from heatwatcher.sandbox import ironic
     from heatwatcher.sandbox import keystone
     from heatwatcher.sandbox import telemetry
     from heatwatcher.sandbox import watcher
@@ -175,6 +179,10 @@ def _up(layout, args, progress, started):
         started.append(service)
         layout.save({svc.name: svc.log_path for svc in started})
 
+    if args.dashboard:
+        from heatwatcher.sandbox import horizon
+        # Fail before starting anything if Horizon is not installed.
+        horizon.locate_packages(layout, horizon.horizon_python())
     progress('loading snapshot %s' % args.snapshot)
     doc = load.load(args.snapshot)
     progress('%d hosts, %d instances; directory %s, ports %d-%d'
@@ -210,6 +218,12 @@ def _up(layout, args, progress, started):
         start(service)
         service.wait(timeout=60)
     progress('nova and placement emulators up')
+    ironic.configure(layout, keystone_auth=layout.auth_options())
+    ironic.start(layout, sess, start)
+    ironic.register_endpoint(layout, sess)
+    ironic.enroll_nodes(layout, sess, ironic.compute_hosts(doc))
+    progress('ironic up at %s, %d fake-hardware nodes enrolled'
+             % (ironic.api_url(layout), len(doc['hosts'])))
     rabbit.wait(timeout=120)
     progress('rabbitmq up on port %d' % layout.port('rabbitmq'))
     watcher.configure(layout, doc)
@@ -224,6 +238,17 @@ def _up(layout, args, progress, started):
              % layout.url('watcher'))
     telemetry.wait_processed(layout, sess)
     progress('gnocchi-metricd has processed the measures')
+    if args.dashboard:
+        from heatwatcher.sandbox import horizon
+        python = horizon.configure(layout, layout.auth_url)
+        dashboard = horizon.service(layout, layout.port('horizon'), python)
+        url = horizon.dashboard_url(layout.port('horizon'))
+        start(dashboard)
+        dashboard.wait(lambda: horizon.login_page_answers(url),
+                       timeout=horizon.READY_TIMEOUT,
+                       what='serving its login page')
+        progress('horizon up at %s (log in as %s)'
+                 % (url, layout_mod.ADMIN_USER))
 
 
 def _stop(layout, names):
@@ -265,6 +290,10 @@ def env(args):
     layout, _services = layout_mod.Layout.load(args.dir)
     for key, value in layout.credentials().items():
         print('export %s=%s' % (key, shlex.quote(value)))
+    if 'horizon' in _services:
+        from heatwatcher.sandbox import horizon
+        print('export HEATWATCHER_DASHBOARD_URL=%s' % shlex.quote(
+            horizon.dashboard_url(layout.port('horizon'))))
     return 0
 
 

@@ -45,6 +45,9 @@ PORT_OFFSETS = {
     'nova': 6,
     'placement': 7,
     'watcher': 8,
+    'horizon': 9,  # used only with ``up --dashboard``
+    'ironic': 10,
+    'ironic_rpc': 11,
 }
 PORT_COUNT = max(PORT_OFFSETS.values()) + 1
 

@@ -23,6 +23,7 @@ import os
 
 from heatwatcher.sandbox import config
 from heatwatcher.sandbox import infra
+from heatwatcher.sandbox import ironic
 from heatwatcher.sandbox import layout as layout_mod
 from heatwatcher.sandbox import process
 
@@ -78,6 +79,7 @@ def configure(layout, doc):
     sections['watcher_clients_auth'].pop('valid_interfaces')
     # The emulated Nova migrates at once: poll it often, not every 5 s.
     sections['nova']['migration_interval'] = 0.5
+    sections.update(ironic.watcher_sections())
     sections.update(_strategy_sections(doc))
     config.write_ini(config_file(layout), sections)
     process.run(layout, 'watcher-db-manage create_schema', [
