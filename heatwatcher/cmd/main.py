@@ -209,26 +209,28 @@ def _backtest(args):
     from heatwatcher.snapshot import load
 
     doc = load.load(args.snapshot)
-    per = doc['metrics'].get('instance_cpu_usage', {})
-    if not per:
+    cpu_series = doc['metrics'].get('instance_cpu_usage', {})
+    if not cpu_series:
         raise load.SnapshotError(path=args.snapshot,
                                  reason='no instance_cpu_usage series')
-    steps = {s['step'] for s in per.values()}
+    steps = {spec['step'] for spec in cpu_series.values()}
     if len(steps) != 1:
         raise load.SnapshotError(
             path=args.snapshot, reason='instance_cpu_usage series have '
             'different steps %s; backtest needs one' % sorted(steps))
     step = steps.pop()
-    starts = {k: load._parse_time(s['start']) for k, s in per.items()}
+    starts = {uuid: load._parse_time(spec['start'])
+              for uuid, spec in cpu_series.items()}
     start = min(starts.values())
-    length = max(int((starts[k] - start).total_seconds() // step)
-                 + len(s['values']) for k, s in per.items())
-    ids = sorted(per)
+    length = max(int((starts[uuid] - start).total_seconds() // step)
+                 + len(spec['values']) for uuid, spec in cpu_series.items())
+    ids = sorted(cpu_series)
     series = np.full((len(ids), length), np.nan)
-    for i, key in enumerate(ids):
-        off = int((starts[key] - start).total_seconds() // step)
-        vals = [np.nan if v is None else v for v in per[key]['values']]
-        series[i, off:off + len(vals)] = vals
+    for row, key in enumerate(ids):
+        offset = int((starts[key] - start).total_seconds() // step)
+        values = [np.nan if value is None else value
+                  for value in cpu_series[key]['values']]
+        series[row, offset:offset + len(values)] = values
     horizon = capture.parse_window(args.horizon)
     slots = max(int(round(horizon / (args.slot_minutes * 60))), 1)
     y, dates = backtest.day_matrix(series, start, step, args.slot_minutes)
@@ -237,21 +239,22 @@ def _backtest(args):
             path=args.snapshot, reason='--test-days %d: the series span %d '
             'days; keep at least one for training' % (args.test_days,
                                                       y.shape[1]))
-    res = backtest.backtest(y, backtest.categories(dates), slots,
-                            args.test_days, ids)
+    result = backtest.backtest(y, backtest.categories(dates), slots,
+                               args.test_days, ids)
     if args.format == 'json':
-        print(json.dumps(res, indent=1))
+        print(json.dumps(result, indent=1))
         return 0
     print('Forecast of the mean load over the next %s (%d slots of %d min), '
           'last %d days tested, %d points'
           % (args.horizon, slots, args.slot_minutes, args.test_days,
-             res['points']))
-    for name, m in res['models'].items():
-        cats = ', '.join('%s %.2f' % (c, v['mae'])
-                         for c, v in m['by_category'].items())
+             result['points']))
+    for name, scores in result['models'].items():
+        by_category = ', '.join(
+            '%s %.2f' % (category, category_scores['mae'])
+            for category, category_scores in scores['by_category'].items())
         print('  %-17s MAE %6.2f  MAPE %6.1f %%  (%s)%s' % (
-            name, m['mae'], m['mape'] or float('nan'), cats,
-            '  <- chosen' if name == res['chosen'] else ''))
+            name, scores['mae'], scores['mape'] or float('nan'), by_category,
+            '  <- chosen' if name == result['chosen'] else ''))
     return 0
 
 

@@ -86,6 +86,18 @@ def render(doc):
     return '\n'.join(parts)
 
 
+def render_tradeoff(rows):
+    """The ``--tradeoff`` rows as a table, in budget order."""
+    table = [['unlimited' if row['max_migrations'] is None
+              else row['max_migrations'], row['instance_migrations_count'],
+              row['hosts_reaching_target_count'],
+              '%.0f' % row['harvested_heat_rate_after'],
+              row['released_compute_nodes_count']] for row in rows]
+    return 'Trade-off (best plan for each migration budget):\n' + _table(
+        ['max migrations', 'migrations', 'hosts at target',
+         'harvested heat W', 'released hosts'], table)
+
+
 def _pct(value):
     return '-' if value is None else '%.1f' % value
 

@@ -23,8 +23,7 @@ class PlotError(exception.HeatwatcherException):
     msg_fmt = 'cannot write the chart %(path)s: %(reason)s'
 
 
-def write(plan, path):
-    """Write the chart of ``plan`` to ``path`` (.png or .svg)."""
+def _pyplot(path):
     extension = os.path.splitext(path)[1].lower()
     if extension not in ('.png', '.svg'):
         raise PlotError(path=path, reason='the file name must end in .png '
@@ -36,6 +35,57 @@ def write(plan, path):
     except ImportError:
         raise PlotError(path=path, reason='matplotlib is not installed '
                                           '(pip install matplotlib)')
+    return plt
+
+
+def _save(plt, fig, path):
+    fig.tight_layout()
+    try:
+        fig.savefig(path, dpi=110)
+    except OSError as exc:
+        raise PlotError(path=path, reason=str(exc))
+    finally:
+        plt.close(fig)
+
+
+def write_tradeoff(plan, path):
+    """Chart ``plan['tradeoff']``, one point per budget.
+
+    Loop hosts at target and harvested heat against migrations.
+    """
+    plt = _pyplot(path)
+    rows = sorted(plan['tradeoff'],
+                  key=lambda row: row['instance_migrations_count'])
+    migrations = [row['instance_migrations_count'] for row in rows]
+    fig, ax = plt.subplots(figsize=(7.5, 4.8))
+    ax.plot(migrations, [row['hosts_reaching_target_count'] for row in rows],
+            marker='o', color='#d9480f', label='loop hosts at target')
+    ax.set_xlabel('migrations')
+    ax.set_ylabel('loop hosts at target')
+    heat_axis = ax.twinx()
+    heat_axis.plot(migrations, [row['harvested_heat_rate_after'] / 1000.0
+                                for row in rows],
+                   marker='s', linestyle='--', color='#4c6ef5',
+                   label='harvested heat (kW)')
+    heat_axis.set_ylabel('harvested heat rate (kW)')
+    for row in rows:
+        ax.annotate('unlimited' if row['max_migrations'] is None
+                    else '<= %d' % row['max_migrations'],
+                    (row['instance_migrations_count'],
+                     row['hosts_reaching_target_count']),
+                    textcoords='offset points', xytext=(4, -12),
+                    fontsize=7)
+    ax.set_title('%s: best plan for each migration budget'
+                 % plan['strategy'])
+    lines = ax.get_lines() + heat_axis.get_lines()
+    ax.legend(lines, [line.get_label() for line in lines], fontsize=8,
+              loc='lower right')
+    _save(plt, fig, path)
+
+
+def write(plan, path):
+    """Write the chart of ``plan`` to ``path`` (.png or .svg)."""
+    plt = _pyplot(path)
     hosts = sorted(plan['hosts'],
                    key=lambda host: (not host['loop'], host['name']))
     n_hosts = len(hosts)
@@ -76,13 +126,7 @@ def write(plan, path):
         Patch(color='#4c6ef5', label='other host, after'),
         Line2D([], [], color='black', label='target heat rate')],
         fontsize=8, loc='upper right')
-    fig.tight_layout()
-    try:
-        fig.savefig(path, dpi=110)
-    except OSError as exc:
-        raise PlotError(path=path, reason=str(exc))
-    finally:
-        plt.close(fig)
+    _save(plt, fig, path)
 
 
 def _reached_before(hosts):

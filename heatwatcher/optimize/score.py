@@ -24,13 +24,15 @@ class Score:
     """Objective of a placement; smaller is better (compare with ``<``).
 
     Levels, in priority order: loop hosts reaching target (maximised, so
-    stored negated), active hosts, active hosts off the loop, migration cost
-    (RAM MB of the instances that move).
+    stored negated), active hosts, active hosts off the loop, migrations
+    (instances that move), migration cost (RAM MB of the instances that
+    move).
     """
 
     neg_reached: int
     active: int
     active_off_loop: int
+    migrations: int
     migration_cost: float
 
     @property
@@ -38,10 +40,11 @@ class Score:
         return -self.neg_reached
 
     def strictly_better_than(self, other):
-        """True when better on a level before migration cost.
+        """True when better on a level before the migrations.
 
-        A placement that is only cheaper to reach is never better than
-        staying put, so migration cost alone never justifies a plan.
+        A placement that only moves fewer (or cheaper) instances is never
+        better than staying put, so migrations alone never justify a
+        plan.
         """
         return ((self.neg_reached, self.active, self.active_off_loop)
                 < (other.neg_reached, other.active, other.active_off_loop))
@@ -61,6 +64,7 @@ def evaluate(problem, assign):
         neg_reached=-int(reached_mask(problem, load, count).sum()),
         active=int(active.sum()),
         active_off_loop=int((active & ~problem.loop).sum()),
+        migrations=int(moved.sum()),
         migration_cost=float(problem.cost[moved].sum()))
 
 

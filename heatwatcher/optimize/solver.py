@@ -18,7 +18,19 @@
   result is kept only if the whole placement scores better. Cells alternate
   between *target* cells (hosts below target with the hosts that have the
   most load to spare) and *sweep* cells (a shuffled partition of the active
-  hosts), until time runs out or a full sweep finds nothing.
+  hosts), until time runs out or a full sweep finds nothing; once as many
+  hosts reach target as the bound allows, until a sweep improves neither
+  hosts at target nor active hosts.
+* Neither runs when the greedy placement already has as many hosts at
+  target as the bound and no more active hosts than that needs.
+* With a migration budget, the best subset of the unlimited greedy plan's
+  migrations (:mod:`~.budget`) competes with the budgeted greedy, and every
+  MILP carries the budget as a constraint.
+* Then :mod:`~.trim` re-solves which instances stay put, with the hosts at
+  target and the active hosts of the best placement (or as many of each
+  class, the most populated), round after round until a round saves no
+  migration. The time limit is a cap: a solve that meets the bound and
+  stops trimming returns early.
 * The LP bound of :mod:`~.bound` is computed on the full problem, so the
   result is always reported against it, whatever the cells were.
 
@@ -31,11 +43,13 @@ import time
 
 import numpy as np
 
-from heatwatcher.optimize import bound as bound_mod
-from heatwatcher.optimize import greedy as greedy_mod
+from heatwatcher.optimize import bound as lp_bound
+from heatwatcher.optimize import budget
+from heatwatcher.optimize import greedy
 from heatwatcher.optimize import milp
-from heatwatcher.optimize import problem as problem_mod
-from heatwatcher.optimize import score as score_mod
+from heatwatcher.optimize import problem as placement_problem
+from heatwatcher.optimize import score as scoring
+from heatwatcher.optimize import trim
 
 
 @dataclasses.dataclass
@@ -51,6 +65,8 @@ class Options:
         bounded by this work limit, so the result is the same on any machine
         unless a time limit is reached first.
     :ivar seed: seed of the cell shuffling.
+    :ivar trim_share: share of ``time_limit`` kept for migration trimming
+        (:mod:`~.trim`) after the cell search (10 % after an exact MILP).
     """
 
     time_limit: float = 60.0
@@ -61,6 +77,7 @@ class Options:
     cell_time_limit: float = 5.0
     node_limit: int = 1000
     seed: int = 0
+    trim_share: float = 0.5
 
 
 @dataclasses.dataclass
@@ -70,8 +87,8 @@ class Result:
     :ivar assign: ``(N,)`` chosen placement (the current one if nothing
         strictly better was found).
     :ivar status: ``improved``, ``no_improvement`` or ``failed``.
-    :ivar method: how ``assign`` was found (``greedy``, ``milp``, ``lns``,
-        ``current``).
+    :ivar method: how ``assign`` was found (``greedy``, ``budget``,
+        ``milp``, ``lns``, ``current``).
     :ivar bound: :class:`~.bound.Bound` on loop hosts reaching target.
     """
 
@@ -79,49 +96,52 @@ class Result:
     status: str
     reason: str
     method: str
-    score: score_mod.Score
-    baseline: score_mod.Score
-    bound: bound_mod.Bound
+    score: scoring.Score
+    baseline: scoring.Score
+    bound: lp_bound.Bound
     elapsed: float
     stats: dict
 
 
 class _Search:
-    def __init__(self, problem, opts, capacity, load_cap):
-        self.p = problem
-        self.opts = opts
+    def __init__(self, problem, options, capacity, load_cap):
+        self.problem = problem
+        self.options = options
         self.capacity = capacity
         self.load_cap = load_cap
         self.best = problem.current.copy()
-        self.best_score = score_mod.evaluate(problem, self.best)
+        self.best_score = scoring.evaluate(problem, self.best)
         self.method = 'current'
         self.stats = {'cells': 0, 'cells_improved': 0, 'cell_status': {}}
 
     def offer(self, assign, method):
-        if assign is None or not score_mod.is_feasible(
-                self.p, assign, self.capacity, self.load_cap):
+        if assign is None or not scoring.is_feasible(
+                self.problem, assign, self.capacity, self.load_cap):
             return False
-        moves = int((assign != self.p.current).sum())
-        if self.opts.max_moves is not None and moves > self.opts.max_moves:
+        moves = int((assign != self.problem.current).sum())
+        max_moves = self.options.max_moves
+        if max_moves is not None and moves > max_moves:
             return False
-        s = score_mod.evaluate(self.p, assign)
-        if s < self.best_score:
-            self.best, self.best_score, self.method = assign, s, method
+        score = scoring.evaluate(self.problem, assign)
+        if score < self.best_score:
+            self.best, self.best_score, self.method = assign, score, method
             return True
         return False
 
     def cell(self, hosts, deadline, method):
-        left = deadline - time.monotonic()
-        if left <= 0.05:
+        time_left = deadline - time.monotonic()
+        if time_left <= 0.05:
             return False
-        res = milp.solve_cell(
-            self.p, self.best, hosts, self.capacity, self.load_cap,
-            min(left, self.opts.cell_time_limit), self.opts.mip_rel_gap,
-            self.opts.max_moves, self.opts.node_limit)
-        st = self.stats['cell_status']
-        st[res.status] = st.get(res.status, 0) + 1
+        cell_result = milp.solve_cell(
+            self.problem, self.best, hosts, self.capacity, self.load_cap,
+            min(time_left, self.options.cell_time_limit),
+            self.options.mip_rel_gap, self.options.max_moves,
+            self.options.node_limit)
+        status_counts = self.stats['cell_status']
+        status_counts[cell_result.status] = (
+            status_counts.get(cell_result.status, 0) + 1)
         self.stats['cells'] += 1
-        improved = self.offer(res.assign, method)
+        improved = self.offer(cell_result.assign, method)
         self.stats['cells_improved'] += int(improved)
         return improved
 
@@ -134,60 +154,103 @@ def _cell_limit(problem, assign, hosts, size, max_columns=8000):
     """
     per_host = np.bincount(assign[problem.movable],
                            minlength=problem.n_hosts)
-    out, n = [], 0
+    cell, cell_instances = [], 0
     for h in hosts:
-        if out and (len(out) >= size
-                    or (n + per_host[h]) * (len(out) + 1) > max_columns):
+        if cell and (len(cell) >= size
+                     or ((cell_instances + per_host[h]) * (len(cell) + 1)
+                         > max_columns)):
             break
-        out.append(h)
-        n += per_host[h]
-    return np.array(out, dtype=int)
+        cell.append(h)
+        cell_instances += per_host[h]
+    return np.array(cell, dtype=int)
 
 
 def _target_cell(search, size):
-    p, best = search.p, search.best
-    _, load, count = p.host_usage(best)
-    need = p.need
-    reached = score_mod.reached_mask(p, load, count)
-    short = np.flatnonzero(p.loop & np.isfinite(need) & ~reached
+    problem, best = search.problem, search.best
+    _, load, count = problem.host_usage(best)
+    need = problem.need
+    reached = scoring.reached_mask(problem, load, count)
+    short = np.flatnonzero(problem.loop & np.isfinite(need) & ~reached
                            & (count > 0))
     short = short[np.argsort(-(load[short] / np.maximum(need[short], 1e-9)))]
-    idle_loop = np.flatnonzero(p.loop & np.isfinite(need) & (count == 0))
+    idle_loop = np.flatnonzero(problem.loop & np.isfinite(need)
+                               & (count == 0))
     idle_loop = idle_loop[np.argsort(need[idle_loop])]
-    off = np.flatnonzero(~p.loop & (count > 0))
+    off_loop = np.flatnonzero(~problem.loop & (count > 0))
     spare = np.flatnonzero(reached)
     spare = spare[np.argsort(-(load[spare] - need[spare]))]
-    picks = [*short[:2], *off[:3], *idle_loop[:1], *spare]
-    if len(short) + len(off) + len(idle_loop) == 0:
+    picks = [*short[:2], *off_loop[:3], *idle_loop[:1], *spare]
+    if len(short) + len(off_loop) + len(idle_loop) == 0:
         return None
-    return _cell_limit(p, best, picks, size)
+    return _cell_limit(problem, best, picks, size)
 
 
 def _sweep_cells(search, rng, size):
-    _, _, count = search.p.host_usage(search.best)
+    _, _, count = search.problem.host_usage(search.best)
     active = np.flatnonzero(count > 0)
-    idle = np.flatnonzero((count == 0) & search.p.loop)
+    idle = np.flatnonzero((count == 0) & search.problem.loop)
     hosts = rng.permutation(active)
     cells = [hosts[i:i + size - 1] for i in range(0, len(hosts), size - 1)]
     # Each cell also gets an idle loop host, so a cell can open one.
     if len(idle):
-        cells = [np.append(c, idle[rng.integers(len(idle))]) for c in cells]
-    return [_cell_limit(search.p, search.best, c, size) for c in cells]
+        cells = [np.append(cell, idle[rng.integers(len(idle))])
+                 for cell in cells]
+    return [_cell_limit(search.problem, search.best, cell, size)
+            for cell in cells]
 
 
-def _lns(search, deadline, rng):
-    size = search.opts.cell_size
+def _lns(search, deadline, rng, bound_reached):
+    size = search.options.cell_size
     while time.monotonic() < deadline:
         improved = False
-        tc = _target_cell(search, size)
-        if tc is not None and len(tc) > 1:
-            improved |= search.cell(tc, deadline, 'lns')
+        before = search.best_score
+        target_cell = _target_cell(search, size)
+        if target_cell is not None and len(target_cell) > 1:
+            improved |= search.cell(target_cell, deadline, 'lns')
         for cell in _sweep_cells(search, rng, size):
             if time.monotonic() >= deadline:
                 break
             if len(cell) > 1:
                 improved |= search.cell(cell, deadline, 'lns')
-        if not improved:
+        # At the bound, migrations are left to the trimming.
+        if not improved or (
+                search.best_score.reached >= bound_reached
+                and not search.best_score.strictly_better_than(before)):
+            break
+
+
+def _heat_levels_settled(search, bound_reached):
+    """True when no placement beats the best before the migration levels.
+
+    Hosts at target cannot exceed the bound; a placement with that many
+    has at least ``max(reached, pinned hosts)`` active hosts and at least
+    the pinned off-loop hosts active off the loop.
+    """
+    problem, best_score = search.problem, search.best_score
+    pinned = np.bincount(problem.current[~problem.movable],
+                         minlength=problem.n_hosts) > 0
+    return (best_score.reached >= bound_reached
+            and best_score.active <= max(best_score.reached,
+                                         int(pinned.sum()))
+            and best_score.active_off_loop
+            <= int((pinned & ~problem.loop).sum()))
+
+
+def _trim(search, deadline):
+    """Trim migrations round after round until a round saves none."""
+    stats = search.stats
+    stats.update(trim_rounds=0, trim_status=[],
+                 migrations_before_trim=search.best_score.migrations)
+    while deadline - time.monotonic() > 0.1:
+        trimmed = trim.fewest_migrations(
+            search.problem, search.best, search.capacity, search.load_cap,
+            deadline - time.monotonic(), search.options.max_moves,
+            seed=search.options.seed + stats['trim_rounds'])
+        stats['trim_rounds'] += 1
+        stats['trim_status'].append(trimmed.status)
+        before = search.best_score.migrations
+        search.offer(trimmed.assign, search.method)
+        if search.best_score.migrations >= before:
             break
 
 
@@ -202,46 +265,64 @@ def solve(problem, opts=None):
     start = time.monotonic()
     deadline = start + opts.time_limit
     problem.validate()
-    capacity, load_cap = problem_mod.effective_capacity(problem)
+    capacity, load_cap = placement_problem.effective_capacity(problem)
     search = _Search(problem, opts, capacity, load_cap)
     baseline = search.best_score
     stats = search.stats
     if problem.n_instances == 0 or problem.n_hosts == 0:
-        b = bound_mod.Bound(0, 0.0, 'lp', 'nothing to place')
+        bound = lp_bound.Bound(0, 0.0, 'lp', 'nothing to place')
         return Result(problem.current.copy(), 'no_improvement',
                       'no instance to place', 'current', baseline, baseline,
-                      b, 0.0, stats)
-    t0 = time.monotonic()
-    search.offer(greedy_mod.greedy(problem, capacity, load_cap,
-                                   opts.max_moves), 'greedy')
-    stats['greedy_seconds'] = time.monotonic() - t0
+                      bound, 0.0, stats)
+    phase_start = time.monotonic()
+    search.offer(greedy.greedy(problem, capacity, load_cap,
+                               opts.max_moves), 'greedy')
+    if opts.max_moves is not None:
+        # The best of the unlimited greedy plan's migrations that fit.
+        search.offer(budget.best_subset(
+            problem, greedy.greedy(problem, capacity, load_cap),
+            opts.max_moves, capacity, load_cap,
+            max(opts.time_limit * 0.2, 0.5)), 'budget')
+    stats['greedy_seconds'] = time.monotonic() - phase_start
     stats['greedy_score'] = search.best_score
-    t0 = time.monotonic()
-    bnd = bound_mod.upper_bound(problem, capacity, load_cap, opts.max_moves,
-                                time_limit=max(opts.time_limit * 0.3, 1.0))
-    stats['bound_seconds'] = time.monotonic() - t0
+    phase_start = time.monotonic()
+    bound = lp_bound.upper_bound(problem, capacity, load_cap, opts.max_moves,
+                                 time_limit=max(opts.time_limit * 0.3, 1.0))
+    stats['bound_seconds'] = time.monotonic() - phase_start
     columns = int(problem.movable.sum()) * problem.n_hosts
-    if columns <= opts.full_milp_columns:
-        res = milp.solve_cell(
+    # The exact MILP leaves the trimming of its (small) problem 10 % of the
+    # time; the cell search leaves it trim_share.
+    search_deadline = deadline - (
+        0.1 if columns <= opts.full_milp_columns else opts.trim_share
+    ) * opts.time_limit
+    if _heat_levels_settled(search, bound.reached):
+        stats['search_skipped'] = 'the greedy placement meets the bound'
+    elif columns <= opts.full_milp_columns:
+        milp_result = milp.solve_cell(
             problem, problem.current, np.arange(problem.n_hosts), capacity,
-            load_cap, max(deadline - time.monotonic(), 0.1),
+            load_cap, max(search_deadline - time.monotonic(), 0.1),
             opts.mip_rel_gap, opts.max_moves, opts.node_limit)
-        stats['cell_status'] = {res.status: 1}
-        search.offer(res.assign, 'milp')
-        stats['milp_status'] = res.status
+        stats['cell_status'] = {milp_result.status: 1}
+        search.offer(milp_result.assign, 'milp')
+        stats['milp_status'] = milp_result.status
     else:
-        _lns(search, deadline, np.random.default_rng(opts.seed))
+        _lns(search, search_deadline, np.random.default_rng(opts.seed),
+             bound.reached)
+    phase_start = time.monotonic()
+    if search.best_score.strictly_better_than(baseline):
+        _trim(search, deadline)
+    stats['trim_seconds'] = time.monotonic() - phase_start
     elapsed = time.monotonic() - start
     if search.best_score.strictly_better_than(baseline):
         reason = ('%d of %d loop hosts reach target (bound %d, %s), '
                   '%d active hosts, %d migrations'
                   % (search.best_score.reached, int(problem.loop.sum()),
-                     bnd.reached, bnd.method, search.best_score.active,
+                     bound.reached, bound.method, search.best_score.active,
                      int((search.best != problem.current).sum())))
         return Result(search.best, 'improved', reason, search.method,
-                      search.best_score, baseline, bnd, elapsed, stats)
+                      search.best_score, baseline, bound, elapsed, stats)
     return Result(problem.current.copy(), 'no_improvement',
                   'no placement strictly better than the current one was '
                   'found (%d of %d loop hosts reach target, bound %d)'
-                  % (baseline.reached, int(problem.loop.sum()), bnd.reached),
-                  'current', baseline, baseline, bnd, elapsed, stats)
+                  % (baseline.reached, int(problem.loop.sum()), bound.reached),
+                  'current', baseline, baseline, bound, elapsed, stats)

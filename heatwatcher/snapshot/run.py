@@ -164,3 +164,95 @@ def run(doc, strategy_name='heat_consolidation', params=None):
     if report.get('forecast'):
         plan['forecast'] = report['forecast']
     return plan
+
+
+TRADEOFF_FIELDS = ('max_migrations', 'instance_migrations_count',
+                   'hosts_reaching_target_count', 'harvested_heat_rate_after',
+                   'released_compute_nodes_count')
+
+
+def parse_budgets(text):
+    """``'0,10%,50,unlimited'`` -> ``[0, 0.1, 50, None]``.
+
+    Integers are migration counts, ``N%`` shares of the unlimited plan's
+    migrations (floats), ``unlimited`` None.
+    """
+    budgets = []
+    for item in (part.strip() for part in str(text).split(',')):
+        try:
+            if item == 'unlimited':
+                budgets.append(None)
+            elif item.endswith('%'):
+                share = float(item[:-1]) / 100.0
+                if not 0.0 <= share <= 1.0:
+                    raise ValueError
+                budgets.append(share)
+            else:
+                count = int(item)
+                if count < 0:
+                    raise ValueError
+                budgets.append(count)
+        except ValueError:
+            raise PlanInputError(
+                field='--budgets', reason='%r is not a number of '
+                'migrations, a percentage of the unlimited plan\'s or '
+                '"unlimited"' % item)
+    return budgets
+
+
+def _tradeoff_row(max_migrations, plan):
+    indicators = plan['efficacy_indicators']
+    return dict({field: indicators[field] for field in TRADEOFF_FIELDS[1:]},
+                max_migrations=max_migrations)
+
+
+def _row_without_migrations(plan):
+    """The current placement's row, for a budget of 0.
+
+    (``max_migrations`` 0 means unlimited to the strategy.)
+    """
+    indicators = plan['efficacy_indicators']
+    reached = sum(1 for host in plan['hosts']
+                  if host['loop'] and host['instances_before']
+                  and host['heat_rate_before'] >= host['target_heat_rate'])
+    return {'max_migrations': 0, 'instance_migrations_count': 0,
+            'hosts_reaching_target_count': reached,
+            'harvested_heat_rate_after':
+                indicators['harvested_heat_rate_before'],
+            'released_compute_nodes_count': 0}
+
+
+def tradeoff(doc, strategy_name, params, budgets, progress=None):
+    """Plans for several migration budgets.
+
+    The strategy runs once without a budget, then once per budget below
+    that plan's migrations, with ``max_migrations`` as a constraint of the
+    optimisation. A budget at or above the unlimited plan's migrations
+    gets the unlimited plan, and a budget of 0 the current placement.
+
+    :param budgets: as :func:`parse_budgets` returns them.
+    :returns: ``(unlimited plan document, rows)``: one row per budget, in
+        the order given, with the keys of :data:`TRADEOFF_FIELDS`
+        (``max_migrations`` None for unlimited).
+    """
+    if strategy_name != 'heat_consolidation':
+        raise PlanInputError(field='--tradeoff', reason='only for the '
+                             'heat_consolidation strategy')
+    params = dict(params or {}, max_migrations=0)
+    unlimited = run(doc, strategy_name, params)
+    migrations = unlimited['efficacy_indicators'][
+        'instance_migrations_count']
+    rows = []
+    for budget in budgets:
+        if isinstance(budget, float):
+            budget = int(round(budget * migrations))
+        if budget is None or budget >= migrations:
+            rows.append(_tradeoff_row(budget, unlimited))
+        elif budget == 0:
+            rows.append(_row_without_migrations(unlimited))
+        else:
+            if progress:
+                progress('planning with at most %d migrations' % budget)
+            rows.append(_tradeoff_row(budget, run(
+                doc, strategy_name, dict(params, max_migrations=budget))))
+    return unlimited, rows

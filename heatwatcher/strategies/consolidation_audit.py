@@ -24,8 +24,9 @@ written. In order:
    (:mod:`heatwatcher.estimation.sources`);
 5. :func:`build_problem`: the placement problem on the planned load
    (:mod:`heatwatcher.optimize.build`);
-6. :func:`optimise`: the solve (:mod:`heatwatcher.optimize.solver`), then
-   plan-level damping (:mod:`heatwatcher.optimize.damping`);
+6. :func:`optimise`: the solve (:mod:`heatwatcher.optimize.solver`) with
+   the hosts near target held there (:mod:`heatwatcher.optimize.calm`),
+   then plan-level damping (:mod:`heatwatcher.optimize.damping`);
 7. :func:`plan_actions`: the actions that realise the placement, with the
    bare metal nodes of the hosts to power off;
 8. :func:`check_sequence`: the capacity-safe order with the planner's own
@@ -46,6 +47,7 @@ from oslo_log import log
 
 from heatwatcher.estimation import sources
 from heatwatcher.optimize import build
+from heatwatcher.optimize import calm
 from heatwatcher.optimize import damping
 from heatwatcher.optimize import solver
 from heatwatcher.optimize import status as plan_status
@@ -198,9 +200,21 @@ def build_problem(state):
 
 
 def optimise(state):
-    """Step 6: solve, then keep the placement only if its gain lasts."""
+    """Step 6: solve, then keep the placement only if its gain lasts.
+
+    Loop hosts within ``target_hysteresis`` of their target are held there
+    for the solve and the damping (:mod:`heatwatcher.optimize.calm`).
+    """
     settings = state.settings
-    result = solver.solve(state.problem, solver.Options(
+    problem, held = calm.hold_targets(state.problem,
+                                      settings.target_hysteresis)
+    if held.any():
+        state.note('hysteresis: %d loop hosts within %.0f %% of their '
+                   'target are held at target (%s)'
+                   % (held.sum(), 100 * settings.target_hysteresis,
+                      ', '.join(state.hostnames[host]
+                                for host in np.flatnonzero(held))))
+    result = solver.solve(problem, solver.Options(
         time_limit=settings.solver_time_limit,
         mip_rel_gap=settings.mip_rel_gap,
         max_moves=settings.max_migrations or None))
@@ -211,7 +225,7 @@ def optimise(state):
     state.notes.append('solver: %s: %s' % (result.status, result.reason))
     state.solution = result
     state.assign, state.status = result.assign, Status(result.status)
-    keep, share = damping.lasting(state.problem, result.assign,
+    keep, share = damping.lasting(problem, result.assign,
                                   state.forecast.path, state.forecast.used,
                                   settings.min_benefit_duration)
     state.forecast.report['lasting_share'] = share
@@ -301,6 +315,9 @@ def report(state):
                    'greedy_seconds': result.stats.get('greedy_seconds'),
                    'bound_seconds': result.stats.get('bound_seconds'),
                    'cells': result.stats.get('cells'),
+                   'migrations_before_trim': result.stats.get(
+                       'migrations_before_trim'),
+                   'trim_seconds': result.stats.get('trim_seconds'),
                    'sequencing': state.sequencing},
         'summary': _summary(state, indicators)}
     return indicators, audit_report

@@ -194,6 +194,14 @@ OPTIONS = [
         'mip_rel_gap', default=1e-4, min=0.0, max=1.0,
         help='Relative MILP gap at which a solve stops (of the weighted '
              'objective; the levels stay ordered).'),
+    cfg.FloatOpt(
+        'target_hysteresis', default=0.05, min=0.0, max=0.5,
+        help='A loop host whose heat rate with its current instances is '
+             'below its target by at most this fraction of the target is '
+             'held at target: no migration is planned only to bring it '
+             'back up, so that continuous audits do not reshuffle a cloud '
+             'whose load barely changed. Indicators use the real target. '
+             '0 disables the hysteresis.'),
 ]
 
 

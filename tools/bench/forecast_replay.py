@@ -9,7 +9,7 @@
 # WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
 # License for the specific language governing permissions and limitations
 # under the License.
-"""Replay a day of PlanetLab traces: reactive vs auto mode, hour by hour.
+"""Replay days of PlanetLab traces: hourly audits, three strategies.
 
 Generated clusters (:func:`tests.synthetic.generate`) whose
 instances run PlanetLab VM traces (``../shared``; VMs on 6 or more days,
@@ -17,7 +17,8 @@ the days taken in date order as if consecutive, 20-minute slots). On each
 of the last days, every hour, each mode plans with the same solver as the
 strategy and its placement is applied at once:
 
-* reactive: instances planned on their mean load over the last hour;
+* reactive: heat_consolidation planning on each instance's mean load over
+  the last hour;
 * auto: the forecaster is fitted at the start of each day on the earlier
   days (accuracy window: the 2 days before; ``retrain_interval`` 1 day);
   while its backtest error is below ``autostart_accuracy`` the plan uses
@@ -25,14 +26,22 @@ strategy and its placement is applied at once:
   ``[failsafe_low, failsafe_high]`` stay reactive), otherwise it is
   reactive. The plan must beat staying put in at least
   ``min_benefit_duration`` (0.5) of the hour's forecast slots, as in the
-  strategy.
+  strategy;
+* vwc: Watcher's ``vm_workload_consolidation`` run through its strategy
+  class on the placement and the last hour's mean loads.
+
+Both heat_consolidation modes hold loop hosts within ``target_hysteresis``
+(5 %) of their target, as the strategy does (:mod:`heatwatcher.optimize.
+calm`).
 
 Each placement is then scored on what the traces actually did during the
 hour: loop hosts reaching their target in each slot (host-hours at target),
-and host-slots whose CPU load exceeded their cores (overloaded).
+the heat those hosts gave (harvested kWh, their linear idle/max power at the
+slot's load) and host-slots whose CPU load exceeded their cores
+(overloaded).
 
-Usage: ``python tools/bench/forecast_replay.py [--hosts 10] [--seeds 7,3]
-[--days 3] [--out DIR]``.
+Usage: ``python tools/bench/forecast_replay.py [--hosts 50] [--seeds 7,3]
+[--days 3] [--time-limit 10] [--no-vwc] [--out DIR]``.
 """
 
 import argparse
@@ -47,6 +56,7 @@ import numpy as np
 from heatwatcher.forecast import models
 from heatwatcher.forecast import modes
 from heatwatcher.forecast import predictor
+from heatwatcher.optimize import calm
 from heatwatcher.optimize import damping
 from heatwatcher.optimize import solver
 
@@ -58,6 +68,8 @@ import results  # noqa: E402
 from tests import synthetic  # noqa: E402  (the test tree's clusters)
 
 HORIZON = 3                      # slots of 20 min: one hour
+SLOT_HOURS = 20 / 60.0
+TARGET_HYSTERESIS = 0.05         # the strategy's default
 
 
 def cluster_with_traces(y, n_hosts, seed):
@@ -72,28 +84,71 @@ def cluster_with_traces(y, n_hosts, seed):
     return cluster, y[pick]
 
 
-def solve(base, current, percent, vcpus):
+def solve(base, current, percent, vcpus, time_limit):
     prob = dataclasses.replace(
         base, current=current.copy(),
         load=np.nan_to_num(percent, nan=100.0) / 100.0 * vcpus)
-    return solver.solve(prob, solver.Options(time_limit=30.0)).assign, prob
+    prob, _ = calm.hold_targets(prob, TARGET_HYSTERESIS)
+    return solver.solve(prob, solver.Options(
+        time_limit=time_limit)).assign, prob
 
 
 def score(base, assign, actual, vcpus):
-    """Slots at target per loop host and overloaded host-slots."""
+    """Slots at target, harvested kWh and overloaded host-slots."""
     reached = over = 0
+    harvested_wh = 0.0
     for j in range(actual.shape[1]):
-        load = np.bincount(assign, weights=actual[:, j] / 100.0 * vcpus,
-                           minlength=base.n_hosts)
+        load = np.bincount(assign, weights=np.nan_to_num(actual[:, j])
+                           / 100.0 * vcpus, minlength=base.n_hosts)
         count = np.bincount(assign, minlength=base.n_hosts)
-        reached += int((base.loop & (count > 0)
-                        & (load >= base.need - 1e-9)).sum())
+        at_target = base.loop & (count > 0) & (load >= base.need - 1e-9)
+        reached += int(at_target.sum())
+        harvested_wh += float(base.heat_at(load)[at_target].sum()
+                              * SLOT_HOURS)
         over += int((load > base.cores + 1e-9).sum())
-    return reached, over
+    return reached, harvested_wh / 1000.0, over
+
+
+def vwc_step(cluster, base, current, percent):
+    """Watcher's vm_workload_consolidation on the placement ``current``.
+
+    :returns: ``(N,)`` the placement after its plan.
+    """
+    from watcher.common import utils
+    from watcher.decision_engine.strategy.strategies import \
+        vm_workload_consolidation as vwc
+    now = dataclasses.replace(cluster, instances=[
+        dataclasses.replace(inst, host=base.host_names[host],
+                            cpu_percent=float(np.nan_to_num(pct, nan=100.0)))
+        for inst, host, pct in zip(cluster.instances, current, percent)])
+    model = synthetic.to_model(now)
+    strategy = vwc.VMWorkloadConsolidation(
+        config=utils.Struct({'datasources': None}))
+    strategy._compute_model = model
+    strategy._datasource_backend = synthetic.to_datasource(now)
+    strategy.input_parameters = utils.Struct({'period': 3600,
+                                              'granularity': 300})
+    strategy.execute()
+    index = {name: k for k, name in enumerate(base.host_names)}
+    return np.array([index[model.get_node_by_instance_uuid(
+        inst.uuid).hostname] for inst in cluster.instances])
+
+
+def _vwc_ready():
+    """Watcher's options, parsed once per process for its strategies."""
+    import logging
+    import warnings
+
+    from watcher import conf
+    if not getattr(_vwc_ready, 'done', False):
+        warnings.filterwarnings('ignore')
+        logging.disable(logging.WARNING)
+        conf.CONF([], project='watcher', default_config_files=[])
+        _vwc_ready.done = True
 
 
 def replay(y, cats, n_hosts, seed, threshold, low, high, benefit,
-           days=1, lasting=True):
+           days=1, lasting=True, with_vwc=True, time_limit=10.0):
     cluster, traces = cluster_with_traces(y, n_hosts, seed)
     base = synthetic.to_problem(cluster)
     vcpus = base.demand[:, 0]
@@ -101,6 +156,9 @@ def replay(y, cats, n_hosts, seed, threshold, low, high, benefit,
     day0 = (n_days - days) * k
     flat = traces.reshape(n, -1)
     out = {'reactive': [], 'auto': []}
+    if with_vwc:
+        _vwc_ready()
+        out['vwc'] = []
     place = {m: base.current.copy() for m in out}
     fitted, fit_s = None, []
     for hour in range(24 * days):
@@ -118,6 +176,19 @@ def replay(y, cats, n_hosts, seed, threshold, low, high, benefit,
         for mode in out:
             current = place[mode]
             pct, used = measured, np.zeros(n, bool)
+            if mode == 'vwc':
+                new = vwc_step(cluster, base, current, measured)
+                reached, kwh, over = score(base, new, actual, vcpus)
+                out[mode].append({
+                    'hour': hour, 'mode': mode,
+                    'migrations': int((new != current).sum()),
+                    'hosts_at_target_hours': reached / HORIZON,
+                    'harvested_kwh': round(kwh, 3),
+                    'overloaded_host_slots': over,
+                    'active_hosts': int(len(np.unique(new))),
+                    'on_forecast': 0})
+                place[mode] = new
+                continue
             decision = modes.decide(mode, fitted, threshold)
             if decision.mode == 'proactive':
                 path, _ = predictor.forecast(seen, cats, t, HORIZON, fitted)
@@ -126,15 +197,16 @@ def replay(y, cats, n_hosts, seed, threshold, low, high, benefit,
                                       high)
                 pct, used = modes.planning_percent(decision, measured, path,
                                                    current, safe, benefit)
-            new, prob = solve(base, current, pct, vcpus)
+            new, prob = solve(base, current, pct, vcpus, time_limit)
             if decision.mode == 'proactive' and lasting:
                 keep, _ = damping.lasting(prob, new, path, used, benefit)
                 new = new if keep else current
-            reached, over = score(base, new, actual, vcpus)
+            reached, kwh, over = score(base, new, actual, vcpus)
             out[mode].append({
                 'hour': hour, 'mode': decision.mode,
                 'migrations': int((new != current).sum()),
                 'hosts_at_target_hours': reached / HORIZON,
+                'harvested_kwh': round(kwh, 3),
                 'overloaded_host_slots': over,
                 'active_hosts': int(len(np.unique(new))),
                 'on_forecast': int(used.sum())})
@@ -145,20 +217,28 @@ def replay(y, cats, n_hosts, seed, threshold, low, high, benefit,
 def _totals(rows, skip_first=False):
     rows = rows[1:] if skip_first else rows
     return {'migrations': sum(r['migrations'] for r in rows),
+            'migrations_per_hour': round(
+                sum(r['migrations'] for r in rows) / max(len(rows), 1), 2),
             'hosts_at_target_hours': round(sum(r['hosts_at_target_hours']
                                                for r in rows), 2),
+            'harvested_kwh': round(sum(r['harvested_kwh'] for r in rows),
+                                   2),
             'overloaded_host_slots': sum(r['overloaded_host_slots']
                                          for r in rows)}
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument('--hosts', type=int, default=10)
+    ap.add_argument('--hosts', type=int, default=50)
     ap.add_argument('--seeds', default='7,3,11',
                     help='generated clusters (comma-separated seeds)')
     ap.add_argument('--days', type=int, default=3,
                     help='last days of the traces replayed')
     ap.add_argument('--autostart-accuracy', type=float, default=5.0)
+    ap.add_argument('--time-limit', type=float, default=10.0,
+                    help='solver_time_limit (s) of each audit')
+    ap.add_argument('--no-vwc', action='store_true',
+                    help='leave out vm_workload_consolidation')
     results.add_out_argument(ap)
     args = ap.parse_args(argv)
     if not os.path.exists(forecast_bench.SHARED):
@@ -170,7 +250,8 @@ def main(argv=None):
     runs = []
     seeds = [int(x) for x in args.seeds.split(',')]
     jobs = [(y, cats, args.hosts, seed, args.autostart_accuracy, 0.0, 90.0,
-             0.5, args.days) for seed in seeds]
+             0.5, args.days, True, not args.no_vwc, args.time_limit)
+            for seed in seeds]
     with multiprocessing.Pool(min(len(jobs), os.cpu_count() or 1)) as pool:
         outcomes = pool.starmap(replay, jobs)
     for seed, (cluster, fitted, fit_s, out) in zip(seeds, outcomes):
@@ -191,41 +272,56 @@ def main(argv=None):
             'after_first_hour': {m: _totals(rows, True)
                                  for m, rows in out.items()},
             'hours': out})
+    strategies = list(runs[0]['totals'])
     overall = {m: {k: round(sum(r['totals'][m][k] for r in runs), 2)
                    for k in runs[0]['totals'][m]}
-               for m in ('reactive', 'auto')}
+               for m in strategies}
+    for m in strategies:
+        hours = sum(len(r['hours'][m]) for r in runs)
+        overall[m]['migrations_per_hour'] = round(
+            overall[m]['migrations'] / max(hours, 1), 2)
     summary = {'autostart_accuracy': args.autostart_accuracy,
+               'target_hysteresis': TARGET_HYSTERESIS,
                'days': args.days, 'overall': overall, 'runs': runs}
+    names = {'reactive': 'heat_consolidation reactive',
+             'auto': 'heat_consolidation auto',
+             'vwc': 'vm_workload_consolidation'}
     lines = [
-        '# Reactive vs auto mode: days of PlanetLab traces replayed', '',
-        'Generated by `tox -e bench` (`tools/bench/forecast_replay.py`): '
-        'generated clusters of %d hosts whose instances run PlanetLab VM '
-        'traces; every hour of the last %d days each mode plans with the '
-        'strategy\'s solver, its placement is applied and scored on what '
-        'the traces did in the following hour. The first hour consolidates '
-        'the generated placement in both modes; "after" columns leave it '
-        'out.' % (args.hosts, args.days), '',
-        '| cluster | mode | migrations | after 1st hour | loop host-hours '
-        'at target | overloaded host-slots |',
-        '|---|---|---:|---:|---:|---:|']
+        '# Hourly audits over days of PlanetLab traces', '',
+        'Generated by `python tools/bench/forecast_replay.py --hosts %d '
+        '--seeds %s --days %d --time-limit %g%s`: generated clusters of %d '
+        'hosts whose instances run PlanetLab VM traces; every hour of the '
+        'last %d days each strategy plans (heat_consolidation with the '
+        'strategy\'s solver, reactive and auto mode, target_hysteresis '
+        '%.0f %%; vm_workload_consolidation through its Watcher class), its '
+        'placement is applied and scored on what the traces did in the '
+        'following hour. The first hour consolidates the generated '
+        'placement; "after 1st hour" columns leave it out. Harvested kWh: '
+        'heat of the loop hosts at target, slot by slot.' % (
+            args.hosts, args.seeds, args.days, args.time_limit,
+            ' --no-vwc' if args.no_vwc else '', args.hosts, args.days,
+            100 * TARGET_HYSTERESIS), '',
+        '| cluster | strategy | migrations | after 1st hour | per hour '
+        'after 1st | loop host-hours at target | harvested kWh | '
+        'overloaded host-slots |',
+        '|---|---|---:|---:|---:|---:|---:|---:|']
     for run in runs:
-        for m in ('reactive', 'auto'):
+        for m in strategies:
             tot, aft = run['totals'][m], run['after_first_hour'][m]
             lines.append('| seed %d (%d loop hosts, %d instances) | %s | %d '
-                         '| %d | %.1f | %d |' % (
+                         '| %d | %.2f | %.1f | %.1f | %d |' % (
                              run['seed'], run['loop_hosts'],
-                             run['instances'], m, tot['migrations'],
-                             aft['migrations'],
+                             run['instances'], names[m], tot['migrations'],
+                             aft['migrations'], aft['migrations_per_hour'],
                              tot['hosts_at_target_hours'],
+                             tot['harvested_kwh'],
                              tot['overloaded_host_slots']))
-    lines.append('| all | reactive | %d | | %.1f | %d |' % (
-        overall['reactive']['migrations'],
-        overall['reactive']['hosts_at_target_hours'],
-        overall['reactive']['overloaded_host_slots']))
-    lines.append('| all | auto | %d | | %.1f | %d |' % (
-        overall['auto']['migrations'],
-        overall['auto']['hosts_at_target_hours'],
-        overall['auto']['overloaded_host_slots']))
+    for m in strategies:
+        lines.append('| all | %s | %d | | | %.1f | %.1f | %d |' % (
+            names[m], overall[m]['migrations'],
+            overall[m]['hosts_at_target_hours'],
+            overall[m]['harvested_kwh'],
+            overall[m]['overloaded_host_slots']))
     lines.append('')
     for run in runs:
         lines.append(
@@ -242,15 +338,18 @@ def main(argv=None):
     first = runs[0]
     lines += ['', 'Per hour, seed %d (migrations / loop host-hours at '
               'target):' % first['seed'], '',
-              '| day | hour | reactive | auto |', '|---:|---:|---:|---:|']
-    for r, a in zip(first['hours']['reactive'], first['hours']['auto']):
-        lines.append('| %d | %02d:00 | %d / %.2f | %d / %.2f |' % (
-            r['hour'] // 24 + 1, r['hour'] % 24, r['migrations'],
-            r['hosts_at_target_hours'], a['migrations'],
-            a['hosts_at_target_hours']))
+              '| day | hour | %s |' % ' | '.join(strategies),
+              '|---:|---:|%s' % ('---:|' * len(strategies))]
+    for position, row in enumerate(first['hours']['reactive']):
+        lines.append('| %d | %02d:00 | %s |' % (
+            row['hour'] // 24 + 1, row['hour'] % 24, ' | '.join(
+                '%d / %.2f' % (first['hours'][m][position]['migrations'],
+                               first['hours'][m][position][
+                                   'hosts_at_target_hours'])
+                for m in strategies)))
     results.write(args.out, 'forecast_replay', summary,
                   '\n'.join(lines) + '\n')
-    print('\n'.join(lines[:10 + 3 * len(runs) + 2]))
+    print('\n'.join(lines[:8 + (len(runs) + 1) * len(strategies)]))
     return 0
 
 

@@ -93,6 +93,47 @@ class TestPlanCommand(unittest.TestCase):
                       'forecast: 0.0 days of instance_cpu_usage history; a '
                       'backtest over 2 day(s) needs at least 3', doc['notes'])
 
+    def test_tradeoff_json_lists_the_best_plan_per_budget(self):
+        code, out, err = heatwatcher('plan', self.write(
+            helpers.small_snapshot()), '--format', 'json', '-q',
+            '--tradeoff')
+        self.assertEqual(0, code, err)
+        doc = json.loads(out)
+        with open(SCHEMA) as f:
+            jsonschema.validate(doc, json.load(f))
+        # the unlimited plan moves 2: budgets 0, 10 %, 25 %, 50 %, unlimited
+        self.assertEqual([0, 0, 0, 1, None], [
+            row['max_migrations'] for row in doc['tradeoff']])
+        self.assertEqual([0, 0, 0, 1, 2], [
+            row['instance_migrations_count'] for row in doc['tradeoff']])
+        self.assertEqual([0, 0, 0, 1, 2], [
+            row['hosts_reaching_target_count'] for row in doc['tradeoff']])
+        self.assertEqual([0, 0, 0, 1, 2], [
+            row['released_compute_nodes_count'] for row in doc['tradeoff']])
+        self.assertEqual(doc['efficacy_indicators'][
+            'harvested_heat_rate_after'], doc['tradeoff'][-1][
+                'harvested_heat_rate_after'])
+        self.assertEqual(2, doc['efficacy_indicators'][
+            'instance_migrations_count'])
+
+    def test_tradeoff_table_with_chosen_budgets_and_bad_ones(self):
+        path = self.write(helpers.small_snapshot())
+        code, out, err = heatwatcher('plan', path, '-q', '--tradeoff',
+                                     '--budgets', '1,unlimited')
+        self.assertEqual(0, code, err)
+        table = out[out.index('Trade-off'):].splitlines()
+        self.assertEqual(['1', '1', '1', '206', '1'], table[3].split())
+        self.assertEqual(['unlimited', '2', '2', '412', '2'],
+                         table[4].split())
+        self.assertEqual(5, len(table))
+        code, _, err = heatwatcher('plan', path, '--tradeoff', '--budgets',
+                                   '5,lots')
+        self.assertEqual(2, code)
+        self.assertIn("--budgets: 'lots' is not a number of migrations", err)
+        code, _, err = heatwatcher('plan', path, '--budgets', '5')
+        self.assertEqual((2, '--budgets: needs --tradeoff'),
+                         (code, err.strip().split('error: ')[-1]))
+
     def test_parameters_are_json_decoded_and_validated(self):
         path = self.write(helpers.small_snapshot())
         code, out, err = heatwatcher('plan', path, '--format', 'json', '-q',
@@ -208,3 +249,26 @@ class TestDemo(unittest.TestCase):
         self.assertLess(fc['error'], fc['autostart_accuracy'])
         self.assertEqual('proactive', runs[0]['hosts'][0]['forecast']['mode'])
         self.assertGreater(ind['hosts_reaching_target_count'], 0)
+
+
+class TestTradeoffChart(unittest.TestCase):
+
+    def test_curve_is_written_and_bad_names_refused(self):
+        from heatwatcher.cmd import plot
+        rows = [dict(max_migrations=budget, instance_migrations_count=moves,
+                     hosts_reaching_target_count=reached,
+                     harvested_heat_rate_after=heat,
+                     released_compute_nodes_count=0)
+                for budget, moves, reached, heat in (
+                    (0, 0, 0, 0.0), (10, 9, 3, 600.0),
+                    (None, 40, 5, 1100.0))]
+        plan = {'strategy': 'heat_consolidation', 'tradeoff': rows}
+        with tempfile.TemporaryDirectory() as directory:
+            path = os.path.join(directory, 'curve.svg')
+            plot.write_tradeoff(plan, path)
+            with open(path) as f:
+                chart = f.read()
+            self.assertIn('&lt;= 10', chart)
+            self.assertIn('unlimited', chart)
+            with self.assertRaisesRegex(plot.PlotError, r'\.png or \.svg'):
+                plot.write_tradeoff(plan, os.path.join(directory, 'c.pdf'))

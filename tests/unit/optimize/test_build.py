@@ -20,8 +20,8 @@ from heatwatcher import exception
 from heatwatcher.optimize import build
 from heatwatcher.optimize import problem as problem_mod
 from heatwatcher.strategies import heat_consolidation_settings as hs
-from tests import synthetic
 from heatwatcher.telemetry import collect
+from tests import synthetic
 
 
 def settings(**over):

@@ -1,0 +1,135 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""The best subset of a plan's migrations for a migration budget.
+
+Given a plan (``target``, found without a budget), choose which of its
+migrations to make, at most ``budget`` of them, for the best
+:class:`~.score.Score`: the most hosts at target, then the fewest active
+hosts, the fewest active off the loop, then the fewest migrations. Every
+other instance stays home. With binaries ``m[i]`` (instance ``i`` moves
+to ``target[i]``), ``z[h]`` (loop host ``h`` reaches target) and ``y[h]``
+(``h`` active), and ``load[h] = home_load[h] - sum_{home(i) = h} l[i] m[i]
++ sum_{target(i) = h} l[i] m[i]`` (likewise for resources and counts)::
+
+    min  -W1 sum z + sum w[h] y[h] + sum (1 + c[i]) m[i] / (2 M + 1)
+    s.t. used[h, r] <= cap[h, r]            load[h] <= lcap[h]
+         need[h] z[h] <= load[h]             z[h] <= count[h] (unpinned)
+         count[h] <= (home_count[h] + incoming[h]) y[h]
+         sum m <= budget
+
+``M`` moves in ``target``; weights as in :mod:`~.milp` (``w = H + 1`` on the
+loop, ``H + 2`` off it, ``W1 = H (H + 2) + 1``), so the levels stay ordered.
+The budget is a constraint of the optimisation, not a cut-off of the plan:
+hosts the plan fills are filled only if enough of their migrations fit in
+the budget, and hosts it empties are emptied only if all of theirs do.
+"""
+
+import numpy as np
+from scipy import optimize
+from scipy import sparse
+
+from heatwatcher.optimize import score as scoring
+
+
+def best_subset(problem, target, budget, capacity, load_cap, time_limit,
+                node_limit=2000):
+    """Choose at most ``budget`` of ``target``'s migrations.
+
+    :param problem: validated :class:`~.problem.Problem`.
+    :param target: ``(N,)`` placement whose migrations may be made.
+    :param budget: most migrations (int >= 0).
+    :param capacity: ``(H, 3)``; :param load_cap: ``(H,)`` capacity to
+        respect.
+    :param time_limit: seconds (a cap).
+    :returns: ``(N,)`` placement, or None when the MILP found none.
+    """
+    moved = np.flatnonzero(target != problem.current)
+    n_moved, n_hosts = len(moved), problem.n_hosts
+    if n_moved == 0:
+        return problem.current.copy()
+    homes, destinations = problem.current[moved], target[moved]
+    home_used, home_load, home_count = problem.host_usage(problem.current)
+    need = problem.need
+    can_reach = problem.loop & np.isfinite(need)
+    pinned = np.bincount(problem.current[~problem.movable],
+                         minlength=n_hosts) > 0
+    m_column = np.arange(n_moved)
+    z_column = n_moved + np.arange(n_hosts)
+    y_column = n_moved + n_hosts + np.arange(n_hosts)
+    n_columns = n_moved + 2 * n_hosts
+    hosts = np.arange(n_hosts)
+    blocks, lower, upper = [], [], []
+
+    def host_rows(per_instance, extra_columns=(), extra_values=(),
+                  row_lower=-np.inf, row_upper=np.inf):
+        """Rows ``change[h] + extra >= / <= bounds`` for every host."""
+        rows = np.concatenate([destinations, homes,
+                               *[hosts for _ in extra_columns]])
+        columns = np.concatenate([m_column, m_column, *extra_columns])
+        values = np.concatenate([per_instance, -per_instance,
+                                 *extra_values])
+        blocks.append(sparse.csr_array((values, (rows, columns)),
+                                       shape=(n_hosts, n_columns)))
+        lower.append(np.broadcast_to(row_lower, (n_hosts,)))
+        upper.append(np.broadcast_to(row_upper, (n_hosts,)))
+
+    for resource in range(3):
+        host_rows(problem.demand[moved, resource],
+                  row_upper=capacity[:, resource] - home_used[:, resource])
+    loads = problem.load[moved]
+    host_rows(loads, row_upper=load_cap - home_load)
+    # load[h] - need z[h] >= 0
+    host_rows(loads, [z_column], [-np.where(can_reach, need, 0.0)],
+              row_lower=-home_load - scoring.EPS)
+    ones = np.ones(n_moved)
+    # count[h] - z[h] >= 0 where unpinned
+    host_rows(ones, [z_column], [-(~pinned).astype(float)],
+              row_lower=-home_count.astype(float))
+    # count[h] - big y[h] <= 0
+    incoming = np.bincount(destinations, minlength=n_hosts)
+    host_rows(ones, [y_column], [-(home_count + incoming).astype(float)],
+              row_upper=-home_count.astype(float))
+    blocks.append(sparse.csr_array(
+        (ones, (np.zeros(n_moved, dtype=int), m_column)),
+        shape=(1, n_columns)))
+    lower.append([-np.inf])
+    upper.append([float(budget)])
+    weight_active = np.where(problem.loop, n_hosts + 1.0, n_hosts + 2.0)
+    objective = np.zeros(n_columns)
+    objective[z_column] = -(n_hosts * (n_hosts + 2.0) + 1.0)
+    objective[y_column] = weight_active
+    cost = problem.cost[moved]
+    objective[m_column] = (1.0 + cost / (cost.sum() + 1.0)) / (
+        2.0 * n_moved + 1.0)
+    lower_bounds = np.zeros(n_columns)
+    lower_bounds[y_column] = pinned
+    upper_bounds = np.ones(n_columns)
+    upper_bounds[z_column] = can_reach
+    try:
+        result = optimize.milp(
+            objective, integrality=np.ones(n_columns),
+            bounds=optimize.Bounds(lower_bounds, upper_bounds),
+            constraints=optimize.LinearConstraint(
+                sparse.vstack(blocks).tocsr(), np.concatenate(lower),
+                np.concatenate(upper)),
+            options={'time_limit': max(float(time_limit), 0.05),
+                     'node_limit': int(node_limit), 'disp': False})
+    except (ValueError, MemoryError):
+        return None
+    if result.x is None:
+        return None
+    plan = problem.current.copy()
+    chosen = result.x[m_column] > 0.5
+    plan[moved[chosen]] = destinations[chosen]
+    if not scoring.is_feasible(problem, plan, capacity, load_cap):
+        return None
+    return plan
