@@ -56,61 +56,130 @@ class Fit:
 
 
 def join_series(power, util, granularity):
-    """Pair two ``{timestamp: value}`` series on common time buckets.
+    """Pair two series on common time buckets.
 
-    Timestamps (ISO strings, datetimes or epoch seconds) are floored to
-    ``granularity`` seconds; several samples in one bucket are averaged, and
-    only buckets present in both series with finite values are kept, so
-    misaligned or duplicated timestamps do not pair unrelated samples.
+    Timestamps are floored to ``granularity`` seconds; several samples in
+    one bucket are averaged, and only buckets present in both series with
+    finite values are kept, so misaligned or duplicated timestamps do not
+    pair unrelated samples.
 
-    :returns: ``(util (n,) in [0, 1], power (n,) W)``
+    :param power: host_power series, :class:`~heatwatcher.timestamps.
+        Samples` or ``{timestamp: W}`` (ISO text, datetimes or epoch s).
+    :param util: host_cpu_usage series in %, same forms.
+    :returns: ``(util (n,) in [0, 1], power (n,) W)``, by bucket time.
     """
-    def buckets(series):
-        bucket_samples = {}
-        for ts, value in (series or {}).items():
-            number = _number(value)
-            if not np.isfinite(number):
-                continue
-            key = int(timestamps.epoch(ts) // granularity)
-            bucket_samples.setdefault(key, []).append(number)
-        return {key: float(np.mean(numbers))
-                for key, numbers in bucket_samples.items()}
-
-    power_buckets, util_buckets = buckets(power), buckets(util)
-    keys = sorted(set(power_buckets) & set(util_buckets))
-    pairs = np.array([[util_buckets[k], power_buckets[k]] for k in keys],
-                     dtype=float).reshape(-1, 2)
-    valid = (pairs[:, 0] >= 0) & (pairs[:, 0] <= 100) & (pairs[:, 1] > 0)
-    return pairs[valid, 0] / 100.0, pairs[valid, 1]
+    power_keys, power_means = _bucket_means(power, granularity)
+    util_keys, util_means = _bucket_means(util, granularity)
+    _, in_power, in_util = np.intersect1d(power_keys, util_keys,
+                                          assume_unique=True,
+                                          return_indices=True)
+    util_pairs, power_pairs = util_means[in_util], power_means[in_power]
+    valid = (util_pairs >= 0) & (util_pairs <= 100) & (power_pairs > 0)
+    return util_pairs[valid] / 100.0, power_pairs[valid]
 
 
-def _number(value):
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return np.nan
+def _bucket_means(series, granularity):
+    """``(sorted bucket numbers (m,), mean value per bucket (m,))``."""
+    samples = timestamps.samples(series)
+    finite = np.isfinite(samples.values)
+    buckets = np.floor_divide(samples.times[finite], granularity)
+    keys, inverse = np.unique(buckets, return_inverse=True)
+    sums = np.bincount(inverse, weights=samples.values[finite],
+                       minlength=len(keys))
+    counts = np.bincount(inverse, minlength=len(keys))
+    return keys, sums / np.maximum(counts, 1)
+
+
+# Samples gridded at once by :func:`to_grid_many`: bounds its temporaries.
+GRID_CHUNK_SAMPLES = 1 << 22
 
 
 def to_grid(series, start, step, n):
-    """Put a ``{timestamp: value}`` series on a regular grid.
+    """Put one series on a regular grid.
 
-    :returns: ``(n,)`` bucket means from ``start`` (epoch s) every ``step``
-        s; NaN where no sample.
+    :param series: :class:`~heatwatcher.timestamps.Samples`,
+        ``{timestamp: value}`` or None.
+    :param start: epoch s of the first bucket; :param step: bucket width
+        (s); :param n: buckets.
+    :returns: ``(n,)`` bucket means from ``start`` every ``step`` s; NaN
+        where no sample.
     """
-    items = list((series or {}).items())
-    times = np.fromiter((timestamps.epoch(ts) for ts, _ in items), float,
-                        len(items))
-    values = np.fromiter((_number(value) for _, value in items), float,
-                         len(items))
+    return to_grid_many([series], start, step, n)[0]
+
+
+def to_grid_many(series_list, start, step, n):
+    """Put many series on the same regular grid, vectorised.
+
+    :param series_list: sequence of ``S`` series (:class:`~heatwatcher.
+        timestamps.Samples`, ``{timestamp: value}`` or None).
+    :returns: ``(S, n)`` bucket means (NaN where a bucket has no finite
+        sample), rows in the order of ``series_list``.
+    """
+    converted = timestamps.samples_many(series_list)
+    grid = np.full((len(converted), n), np.nan)
+    sharing = {}
+    for row, samples in enumerate(converted):
+        sharing.setdefault(id(samples.times), (samples.times, []))[1].append(
+            row)
+    general = []
+    for times, rows in sharing.values():
+        if not _grid_shared(converted, times, rows, start, step, n, grid):
+            general += rows
+    general.sort()
+    first = 0
+    while first < len(general):
+        last, held = first, 0
+        while last < len(general) and (
+                last == first or held + len(converted[general[last]])
+                <= GRID_CHUNK_SAMPLES):
+            held += len(converted[general[last]])
+            last += 1
+        rows = general[first:last]
+        block = np.full((len(rows), n), np.nan)
+        _grid_rows([converted[row] for row in rows], start, step, n, block)
+        grid[rows] = block
+        first = last
+    return grid
+
+
+def _grid_shared(converted, times, rows, start, step, n, grid):
+    """Grid ``rows`` sharing one ``times`` array, buckets computed once.
+
+    With at most one sample per bucket, each row's values are copied in.
+
+    :returns: False (nothing done) when two samples fall in one bucket.
+    """
+    bucket = np.floor((times - start) / step)
+    in_range = (bucket >= 0) & (bucket < n)
+    columns = bucket[in_range].astype(np.int64)
+    if len(columns) > 1 and not np.all(np.diff(columns) > 0):
+        return False
+    per_chunk = max(1, GRID_CHUNK_SAMPLES // max(len(columns), 1))
+    for first in range(0, len(rows), per_chunk):
+        chunk = rows[first:first + per_chunk]
+        values = np.stack([converted[row].values[in_range] for row in chunk])
+        values[~np.isfinite(values)] = np.nan
+        grid[np.array(chunk)[:, None], columns[None, :]] = values
+    return True
+
+
+def _grid_rows(rows, start, step, n, out):
+    """Bucket means of ``rows`` (list of Samples) into ``out`` ``(R, n)``."""
+    lengths = [len(samples) for samples in rows]
+    if not sum(lengths):
+        return
+    times = np.concatenate([samples.times for samples in rows])
+    values = np.concatenate([samples.values for samples in rows])
+    row_of = np.repeat(np.arange(len(rows)), lengths)
     bucket = np.floor((times - start) / step)
     in_range = (bucket >= 0) & (bucket < n) & np.isfinite(values)
-    bucket = bucket[in_range].astype(int)
-    sums = np.bincount(bucket, weights=values[in_range], minlength=n)
-    counts = np.bincount(bucket, minlength=n)
-    means = np.full(n, np.nan)
+    cell = row_of[in_range] * n + bucket[in_range].astype(np.int64)
+    sums = np.bincount(cell, weights=values[in_range],
+                       minlength=len(rows) * n)
+    counts = np.bincount(cell, minlength=len(rows) * n)
     have = counts > 0
-    means[have] = sums[have] / counts[have]
-    return means
+    flat = out.reshape(-1)
+    flat[have] = sums[have] / counts[have]
 
 
 def fit_hosts(power, util, granularity, min_samples, min_range):

@@ -11,7 +11,8 @@
 # under the License.
 """Slot matrices from an audit's ``instance_cpu_usage`` history.
 
-Pure: ``{uuid: {timestamp: percent}}`` series in, the ``(N, D, K)`` matrix
+Pure: ``{uuid: series}`` in (:class:`~heatwatcher.timestamps.Samples` or
+``{timestamp: percent}``), the ``(N, D, K)`` matrix
 of :mod:`heatwatcher.forecast.models` out, aligned on midnight UTC, with
 the day category of each day and the slot where the forecast starts.
 """
@@ -51,9 +52,9 @@ def matrix(series, uuids, end, *, window, step, slot_minutes, horizon,
     """
     start = end - datetime.timedelta(seconds=window)
     n_steps = int(window // step)
-    grid = np.array([fit.to_grid(series.get(u), start.timestamp(), step,
-                                 n_steps) for u in uuids],
-                    dtype=float).reshape(len(uuids), n_steps)
+    grid = fit.to_grid_many([series.get(uuid) for uuid in uuids],
+                            start.timestamp(), step,
+                            n_steps).reshape(len(uuids), n_steps)
     y, dates = backtest.day_matrix(grid, start, step, slot_minutes)
     k = y.shape[2]
     slot = slot_minutes * 60

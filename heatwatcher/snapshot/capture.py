@@ -136,23 +136,35 @@ def _instances(conn, host_names):
     return sorted(instances, key=lambda instance: instance['uuid'])
 
 
-def _series(datasource, resource, kind, metric, start, end, step):
-    try:
-        raw = datasource.statistic_series(
-            resource=resource, resource_type=kind, meter_name=metric,
-            start_time=start, end_time=end, granularity=step)
-    except Exception as exc:
-        LOG.warning('%s of %s not captured: %s', metric,
-                    getattr(resource, 'uuid', resource), exc)
-        return None
-    if not raw:
-        return None
+def _metric_series(datasource, resources, kind, metric, start, end, step,
+                   progress):
+    """One metric of many resources, gridded for the snapshot document.
+
+    Reads through :func:`heatwatcher.telemetry.collect.read_metric`: in bulk
+    from Gnocchi (or the in-memory datasource), per resource otherwise; its
+    notes go to the log and to ``progress``.
+
+    :param resources: ``{key: resource}`` (instances: ``uuid``, ``vcpus``;
+        hosts: ``uuid``, ``hostname``).
+    :returns: ``{key: {'start', 'step', 'values'}}`` for the resources with
+        data, ``values`` the grid (None where no sample).
+    """
+    what = 'instances' if kind == 'instance' else 'hosts'
+    read, notes = collect.read_metric(datasource, resources, kind, metric,
+                                      start, end, step, what)
+    for note in notes:
+        LOG.warning('snapshot: %s', note)
+        progress(note)
     if metric == 'instance_cpu_usage':
-        raw = collect.as_cpu_percent(datasource, raw, resource.vcpus)
+        read = {key: collect.as_cpu_percent(datasource, samples,
+                                            resources[key].vcpus)
+                for key, samples in read.items()}
     n_steps = int(round((end - start).total_seconds() / step))
-    grid = fit.to_grid(raw, start.timestamp(), step, n_steps)
-    values = [None if np.isnan(value) else float(value) for value in grid]
-    return {'start': start.isoformat(), 'step': step, 'values': values}
+    grid = fit.to_grid_many(list(read.values()), start.timestamp(), step,
+                            n_steps)
+    values = np.where(np.isnan(grid), None, grid).tolist()
+    return {key: {'start': start.isoformat(), 'step': step,
+                  'values': row} for key, row in zip(read, values)}
 
 
 def capture(conn, datasource, window, now=None, step=300, progress=None):
@@ -175,22 +187,28 @@ def capture(conn, datasource, window, now=None, step=300, progress=None):
     metrics = {}
     start = now - datetime.timedelta(seconds=window)
     if datasource is not None:
+        instance_resources = {
+            instance['uuid']: types.SimpleNamespace(
+                uuid=instance['uuid'], vcpus=instance['vcpus'])
+            for instance in instances}
+        host_resources = {
+            host['name']: types.SimpleNamespace(uuid=host['uuid'],
+                                                hostname=host['name'])
+            for host in hosts}
         for metric in INSTANCE_METRICS:
-            for instance in instances:
-                series = _series(datasource, types.SimpleNamespace(
-                    uuid=instance['uuid'], vcpus=instance['vcpus']),
-                    'instance', metric, start, now, step)
-                if series:
-                    metrics.setdefault(metric, {})[instance['uuid']] = series
+            series = _metric_series(datasource, instance_resources,
+                                    'instance', metric, start, now, step,
+                                    progress)
+            if series:
+                metrics[metric] = series
         for metric in HOST_METRICS:
             if datasource.METRIC_MAP.get(metric) is None:
                 continue
-            for host in hosts:
-                series = _series(datasource, types.SimpleNamespace(
-                    uuid=host['uuid'], hostname=host['name']),
-                    'compute_node', metric, start, now, step)
-                if series:
-                    metrics.setdefault(metric, {})[host['name']] = series
+            series = _metric_series(datasource, host_resources,
+                                    'compute_node', metric, start, now, step,
+                                    progress)
+            if series:
+                metrics[metric] = series
         progress('metrics: %s' % ', '.join(
             '%s (%d)' % (name, len(by_key))
             for name, by_key in metrics.items()))

@@ -158,6 +158,7 @@ def forecast_loads(*, datasource, compute_model, settings, snapshot,
             step=settings.granularity, slot_minutes=settings.slot_minutes,
             horizon=slots, weekend=set(settings.weekend_days),
             holidays=settings.holidays)
+        del series  # the matrix holds what the fit needs: free the samples
         fitted, state = _fitted(
             settings=settings, load_history=load_history,
             placement={'hosts': host_of, 'vcpus': vcpus, 'cores': cores,

@@ -19,8 +19,11 @@ import dataclasses
 import datetime
 import math
 
+import numpy as np
 from oslo_log import log
 
+from heatwatcher.telemetry import gnocchi_bulk
+from heatwatcher.telemetry import series as series_datasource
 from heatwatcher import timestamps
 
 LOG = log.getLogger(__name__)
@@ -117,6 +120,11 @@ def _cpu_percent(datasource, instance, period, granularity, notes):
         notes.append('instance %s: instance_cpu_usage query failed (%s)'
                      % (instance.uuid, exc))
         return None
+    return _checked_cpu_percent(instance, value, notes)
+
+
+def _checked_cpu_percent(instance, value, notes):
+    """``value`` as a percent in [0, 100], or None; notes say why."""
     if value is None:
         return None
     try:
@@ -136,6 +144,33 @@ def _cpu_percent(datasource, instance, period, granularity, notes):
     return value
 
 
+def _cpu_percents(datasource, instances, period, granularity, notes):
+    """Measured mean CPU use of ``instances``, ``{uuid: percent or None}``.
+
+    In bulk on Gnocchi (:func:`.gnocchi_bulk.instance_cpu_means`, with a
+    note; per instance with a note if the bulk read fails), per instance
+    (Watcher's ``get_instance_cpu_usage``) elsewhere.
+    """
+    if gnocchi_bulk.applies(datasource) and instances:
+        by_uuid = {instance.uuid: instance for instance in instances}
+        try:
+            means, more = gnocchi_bulk.instance_cpu_means(
+                datasource, by_uuid, period, granularity)
+        except gnocchi_bulk.BulkReadFailed as exc:
+            LOG.warning('instance_cpu_usage: bulk read failed, reading per '
+                        'instance: %s', exc)
+            notes.append('instance_cpu_usage (mean): %s; read per instance '
+                         'instead (%d requests)' % (exc, len(instances)))
+        else:
+            notes.extend(more)
+            return {uuid: _checked_cpu_percent(by_uuid[uuid],
+                                               means.get(uuid), notes)
+                    for uuid in by_uuid}
+    return {instance.uuid: _cpu_percent(datasource, instance, period,
+                                        granularity, notes)
+            for instance in instances}
+
+
 def collect(compute_model, datasource, period, granularity):
     """Return a :class:`Snapshot` of the audit scope.
 
@@ -145,18 +180,19 @@ def collect(compute_model, datasource, period, granularity):
     snap = Snapshot([], [])
     nodes = sorted(compute_model.get_all_compute_nodes().values(),
                    key=lambda n: n.hostname)
+    placed = []
     for node in nodes:
         if node.state != 'up' or node.status != 'enabled':
             snap.skipped_hosts[node.hostname] = 'state %s, status %s' % (
                 node.state, node.status)
             continue
         snap.hosts.append(host_record(node))
-        insts = sorted(compute_model.get_node_instances(node),
-                       key=lambda i: i.uuid)
-        for inst in insts:
-            snap.instances.append(instance_record(
-                inst, node.hostname, _cpu_percent(datasource, inst, period,
-                                                  granularity, snap.notes)))
+        placed += [(inst, node.hostname) for inst in sorted(
+            compute_model.get_node_instances(node), key=lambda i: i.uuid)]
+    measured = _cpu_percents(datasource, [inst for inst, _ in placed],
+                             period, granularity, snap.notes)
+    snap.instances = [instance_record(inst, hostname, measured[inst.uuid])
+                      for inst, hostname in placed]
     for name, reason in snap.skipped_hosts.items():
         LOG.info('Host %s is not considered: %s', name, reason)
     return snap
@@ -241,8 +277,11 @@ def _read_series(datasource, resources, resource_type, metric, start, end,
                  granularity, what):
     """``statistic_series`` of ``metric`` for each of ``resources``.
 
+    Watcher's ``{timestamp: value}`` answers become
+    :class:`~heatwatcher.timestamps.Samples` here, all at once.
+
     :param resources: ``{key: Watcher resource}``.
-    :returns: ``({key: {timestamp: value}}, notes)``
+    :returns: ``({key: Samples}, notes)``
     """
     per, failures = {}, []
     for key, resource in resources.items():
@@ -259,6 +298,7 @@ def _read_series(datasource, resources, resource_type, metric, start, end,
         elif series:
             failures.append('%s (%s is not a series)'
                             % (key, type(series).__name__))
+    per = dict(zip(per, timestamps.samples_many(list(per.values()))))
     notes = []
     if failures:
         notes.append('%s not read for %d %s: %s'
@@ -271,6 +311,58 @@ def _read_series(datasource, resources, resource_type, metric, start, end,
     return per, notes
 
 
+def _read_in_memory(datasource, resources, resource_type, metric, start,
+                    end, granularity, what):
+    """The in-memory datasource's series, as arrays (no dict round trip).
+
+    :returns: ``({key: Samples}, notes)``, as :func:`_read_series`.
+    """
+    try:
+        per = datasource.bulk_series(resources, resource_type, metric, start,
+                                     end, granularity)
+    except Exception as exc:  # as every resource's read would fail
+        return {}, ['%s not read for %d %s: %s'
+                    % (metric, len(resources), what, '; '.join(
+                        '%s (%s)' % (key, exc) for key in
+                        list(resources)[:3]))]
+    missing = len(resources) - len(per)
+    notes = []
+    if missing:
+        notes.append('%s: no data for %d of %d %s'
+                     % (metric, missing, len(resources), what))
+    return per, notes
+
+
+def read_metric(datasource, resources, resource_type, metric, start, end,
+                granularity, what):
+    """Read ``metric`` for ``resources``, in bulk where the datasource can.
+
+    On Gnocchi, :mod:`.gnocchi_bulk` reads all the resources through the
+    aggregates API; the notes say so, and a failed bulk read falls back to
+    Watcher's per-resource ``statistic_series`` with a note. heatwatcher's
+    in-memory datasource (:mod:`.series`) hands its arrays over directly.
+    Other datasources are read per resource.
+
+    :returns: ``({key: Samples}, notes)``
+    """
+    if isinstance(datasource, series_datasource.SeriesDataSource):
+        return _read_in_memory(datasource, resources, resource_type, metric,
+                               start, end, granularity, what)
+    if not gnocchi_bulk.applies(datasource) or not resources:
+        return _read_series(datasource, resources, resource_type, metric,
+                            start, end, granularity, what)
+    try:
+        return gnocchi_bulk.read(datasource, resources, resource_type,
+                                 metric, start, end, granularity, what)
+    except gnocchi_bulk.BulkReadFailed as exc:
+        LOG.warning('%s: bulk read failed, reading per resource: %s',
+                    metric, exc)
+        per, notes = _read_series(datasource, resources, resource_type,
+                                  metric, start, end, granularity, what)
+        return per, ['%s: %s; read per resource instead (%d requests)'
+                     % (metric, exc, len(resources))] + notes
+
+
 def host_series(datasource, compute_model, hostnames, metrics, window,
                 granularity):
     """History of host ``metrics`` over the last ``window`` seconds.
@@ -279,8 +371,8 @@ def host_series(datasource, compute_model, hostnames, metrics, window,
     for that host and a note; the callers fall back (see the power-model
     chain).
 
-    :returns: ``({metric: {hostname: {timestamp: value}}}, end time,
-        notes)``
+    :returns: ``({metric: {hostname: Samples}}, end time, notes)``
+        (:class:`~heatwatcher.timestamps.Samples`)
     """
     end = _now(datasource)
     start = end - datetime.timedelta(seconds=window)
@@ -289,9 +381,9 @@ def host_series(datasource, compute_model, hostnames, metrics, window,
     resources = {name: nodes[name] for name in hostnames}
     out, notes = {}, []
     for metric in metrics:
-        out[metric], more = _read_series(datasource, resources,
-                                         'compute_node', metric, start, end,
-                                         granularity, 'hosts')
+        out[metric], more = read_metric(datasource, resources,
+                                        'compute_node', metric, start, end,
+                                        granularity, 'hosts')
         notes += more
     return out, end, notes
 
@@ -306,43 +398,54 @@ def as_cpu_percent(datasource, series, vcpus):
     """An ``instance_cpu_usage`` series from ``datasource``, in percent.
 
     Counters (see :data:`CUMULATIVE_CPU_SERIES`) go through
-    :func:`cpu_percent_series`; other series are returned as they are.
+    :func:`cpu_percent_series`; other series are returned as they are, as
+    :class:`~heatwatcher.timestamps.Samples`.
+
+    :param series: Samples or ``{timestamp: value}``.
     """
     if getattr(datasource, 'NAME', None) in CUMULATIVE_CPU_SERIES:
         return cpu_percent_series(series, vcpus)
-    return series
+    return timestamps.samples(series)
 
 
 def cpu_percent_series(series, vcpus):
-    """Cumulative CPU time (ns) ``{timestamp: ns}`` to ``{timestamp: %}``.
+    """Cumulative CPU time (ns) to percent of ``vcpus``.
 
-    Each value is the CPU use between a timestamp and the next, in percent
-    of ``vcpus``; a counter that goes back (reboot, migration) gives no
-    value for that interval.
+    Each value is the CPU use between a sample and the next finite one, in
+    percent of ``vcpus``, at the first sample's time; a counter that goes
+    back (reboot, migration) or does not advance in time gives no value for
+    that interval.
+
+    :param series: :class:`~heatwatcher.timestamps.Samples` or
+        ``{timestamp: ns}``.
+    :returns: Samples of ``(m,)`` percents, ``m`` < the finite samples.
     """
-    points = sorted((timestamps.epoch(ts), ts, v) for ts, v in series.items()
-                    if v is not None and math.isfinite(float(v)))
-    out = {}
-    for (t0, ts, v0), (t1, _, v1) in zip(points, points[1:]):
-        if t1 > t0 and v1 >= v0:
-            out[ts] = (v1 - v0) / (t1 - t0) / 1e9 / max(vcpus, 1) * 100.0
-    return out
+    samples = timestamps.samples(series)
+    finite = np.isfinite(samples.values)
+    times, counter = samples.times[finite], samples.values[finite]
+    elapsed = np.diff(times)
+    used = np.diff(counter)
+    valid = (elapsed > 0) & (used >= 0)
+    percent = (used[valid] / elapsed[valid] / 1e9 / max(vcpus, 1) * 100.0)
+    return timestamps.Samples(times[:-1][valid], percent)
 
 
 def instance_series(datasource, compute_model, uuids, window, granularity):
     """``instance_cpu_usage`` history of ``uuids`` over the last ``window``.
 
     Percent of each instance's vCPUs, whichever datasource serves it (see
-    :func:`cpu_percent_series`).
+    :func:`cpu_percent_series`), read in bulk on Gnocchi (see
+    :func:`read_metric`).
 
-    :returns: ``({uuid: {timestamp: percent}}, end time, notes)``
+    :returns: ``({uuid: Samples}, end time, notes)``
+        (:class:`~heatwatcher.timestamps.Samples`)
     """
     end = _now(datasource)
     start = end - datetime.timedelta(seconds=window)
     resources = {u: compute_model.get_instance_by_uuid(u) for u in uuids}
-    out, notes = _read_series(datasource, resources, 'instance',
-                              'instance_cpu_usage', start, end, granularity,
-                              'instances')
+    out, notes = read_metric(datasource, resources, 'instance',
+                             'instance_cpu_usage', start, end, granularity,
+                             'instances')
     out = {u: as_cpu_percent(datasource, s, resources[u].vcpus)
            for u, s in out.items()}
     return out, end, notes

@@ -14,11 +14,13 @@ import datetime
 import unittest
 from unittest import mock
 
+import numpy as np
 from watcher.decision_engine.model import element
 from watcher.decision_engine.model import model_root
 
 from heatwatcher.telemetry import collect
 from heatwatcher.telemetry import series as series_mod
+from heatwatcher import timestamps
 
 NOW = datetime.datetime(2026, 1, 1, 12, tzinfo=datetime.timezone.utc)
 
@@ -124,13 +126,34 @@ class TestCollect(unittest.TestCase):
 
 class TestInstanceSeries(unittest.TestCase):
 
+    def test_in_memory_arrays_equal_its_statistic_series(self):
+        m = model([('h1', 'up', 'enabled', ['a', 'b', 'c'])])
+        start = NOW - datetime.timedelta(hours=2)
+        ds = series_mod.SeriesDataSource({'instance_cpu_usage': {
+            'a': series_mod.Series(start, 100, np.arange(72.0)),
+            'b': series_mod.Series(start + datetime.timedelta(seconds=7),
+                                   60, [None, 3.0] * 60)}}, now=NOW)
+        out, _, notes = collect.instance_series(ds, m, ['a', 'b', 'c'],
+                                                5400, 300)
+        self.assertEqual(['instance_cpu_usage: no data for 1 of 3 '
+                          'instances'], notes)
+        for uuid in ('a', 'b'):
+            expected = timestamps.samples(ds.statistic_series(
+                m.get_instance_by_uuid(uuid), 'instance',
+                'instance_cpu_usage', NOW - datetime.timedelta(seconds=5400),
+                NOW, 300))
+            self.assertEqual(18, len(expected))
+            np.testing.assert_array_equal(expected.times, out[uuid].times)
+            np.testing.assert_array_equal(expected.values, out[uuid].values)
+
     def test_percent_series_from_a_series_datasource(self):
         m = model([('h1', 'up', 'enabled', ['a', 'b'])])
         ds = datasource({'a': [50.0] * 12})
         out, end, notes = collect.instance_series(ds, m, ['a', 'b'], 3600,
                                                   300)
         self.assertEqual(NOW, end)
-        self.assertEqual([50.0] * 12, list(out['a'].values()))
+        self.assertEqual([50.0] * 12, out['a'].values.tolist())
+        self.assertEqual(np.int64, out['a'].times.dtype)
         self.assertEqual(['instance_cpu_usage: no data for 1 of 2 '
                           'instances'], notes)
 
@@ -144,12 +167,13 @@ class TestInstanceSeries(unittest.TestCase):
         # a reboot resets the counter: that interval gives no value
         last = (start + datetime.timedelta(seconds=300 * 12)).isoformat()
         counter[last] = 1e9
-        ds = mock.Mock(NAME='gnocchi', now=NOW)
+        # without a Gnocchi client there is no bulk read: per resource
+        ds = mock.Mock(NAME='gnocchi', now=NOW, gnocchi=None)
         ds.statistic_series.return_value = counter
         out, _, notes = collect.instance_series(ds, m, ['a'], 3600, 300)
         self.assertEqual([], notes)
         self.assertEqual(11, len(out['a']))
-        for value in out['a'].values():
+        for value in out['a'].values:
             self.assertAlmostEqual(25.0, value)
         ds.statistic_series.assert_called_with(
             resource=m.get_instance_by_uuid('a'), resource_type='instance',

@@ -1,0 +1,268 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""Read one metric for many resources at once from Gnocchi.
+
+Watcher's Gnocchi datasource reads a series with one request per resource
+(two per host: a resource search, then the measures). This module reads the
+same series for all the audit's resources with few requests, through the
+client and session of Watcher's datasource (``datasource.gnocchi``):
+
+1. a resource search (``POST /v1/search/resource/generic``) per chunk of
+   resources finds their Gnocchi ids and which of them have the metric:
+   instances by id (their uuid), hosts by ``original_resource_id``
+   ``<hostname>_<hostname>``, as Watcher searches them (the first match in
+   Gnocchi's default order, as Watcher's ``limit=1`` takes);
+2. ``POST /v1/aggregates?groupby=id`` with a search on those ids and the
+   operation ``(metric <name> mean)`` reads their series, in chunks of at
+   most ``max_ids`` resources and ``max_points`` points per request.
+
+Values are those of Watcher's ``statistic_series``: the Gnocchi metric named
+by the datasource's ``METRIC_MAP`` (for ``instance_cpu_usage`` the raw
+``cpu`` counter, converted by the caller), mean aggregation, airflow times
+10. The answer is parsed into :class:`~heatwatcher.timestamps.Samples`
+without going through a datetime per point.
+
+Any failure raises :class:`BulkReadFailed`; the caller
+(:func:`heatwatcher.telemetry.collect.read_metric`) then reads per resource
+with a note.
+"""
+
+import datetime
+import json
+import math
+import urllib.parse
+
+import numpy as np
+from oslo_log import log
+
+from heatwatcher import exception
+from heatwatcher import timestamps
+
+LOG = log.getLogger(__name__)
+
+NAME = 'gnocchi'
+# Bounds of one aggregates request: resources searched, points answered
+# (a point is about 50 bytes of JSON: 500,000 points is about 25 MB).
+MAX_IDS_PER_REQUEST = 500
+MAX_POINTS_PER_REQUEST = 500000
+# Resources per page of the resource search (Gnocchi's max_limit: 1000).
+SEARCH_PAGE = 1000
+# Watcher's statistic_series scales these metrics (airflow: 1/10 CFM).
+SCALE = {'host_airflow': 10.0}
+
+
+class BulkReadFailed(exception.HeatwatcherException):
+    """The aggregates API did not give the series (any cause)."""
+
+    msg_fmt = 'bulk read from Gnocchi failed: %(reason)s'
+
+
+def applies(datasource):
+    """True when ``datasource`` is Watcher's Gnocchi one, with its client."""
+    return (getattr(datasource, 'NAME', None) == NAME
+            and getattr(datasource, 'gnocchi', None) is not None)
+
+
+def _chunks(items, size):
+    for begin in range(0, len(items), size):
+        yield items[begin:begin + size]
+
+
+def _search(client, field, values):
+    """Resources whose ``field`` is in ``values``, all pages.
+
+    :returns: ``(list of resource dicts, requests made)``
+    """
+    found, requests, marker = [], 0, None
+    while True:
+        page = client.resource.search(
+            resource_type='generic', query={'in': {field: list(values)}},
+            limit=SEARCH_PAGE, marker=marker)
+        requests += 1
+        found.extend(page)
+        if len(page) < SEARCH_PAGE:
+            return found, requests
+        marker = page[-1]['id']
+
+
+def _gnocchi_ids(client, resources, resource_type, meter, max_ids):
+    """Gnocchi ids of the resources that have ``meter``.
+
+    :param resources: ``{key: Watcher resource}``.
+    :returns: ``({gnocchi id: key}, requests made)``
+    """
+    if resource_type == 'compute_node':
+        field = 'original_resource_id'
+        wanted = {'%s_%s' % (resource.hostname, resource.hostname): key
+                  for key, resource in resources.items()}
+    else:
+        field = 'id'
+        wanted = {str(resource.uuid): key
+                  for key, resource in resources.items()}
+    lowered = {name.lower(): key for name, key in wanted.items()}
+    by_id, taken, requests = {}, set(), 0
+    for chunk in _chunks(list(wanted), max_ids):
+        found, made = _search(client, field, chunk)
+        requests += made
+        for resource in found:
+            key = wanted.get(resource.get('original_resource_id'))
+            if key is None and field == 'id':
+                key = lowered.get(str(resource.get('id')).lower())
+            if key is None or key in taken:
+                continue  # Watcher takes the first match only
+            taken.add(key)
+            if meter in (resource.get('metrics') or {}):
+                by_id[str(resource['id'])] = key
+    return by_id, requests
+
+
+def _series_lists(tree):
+    """Every ``[[timestamp, granularity, value], ...]`` list in ``tree``."""
+    if isinstance(tree, list):
+        return [tree]
+    if isinstance(tree, dict):
+        return [found for branch in tree.values()
+                for found in _series_lists(branch)]
+    raise ValueError('unexpected aggregates answer: %r' % (tree,))
+
+
+def _fetch(client, ids, meter, start, end, granularity, aggregation='mean'):
+    """One aggregates request: ``{gnocchi id: (n, 3) object array}``."""
+    query = urllib.parse.urlencode({
+        'start': start.isoformat(), 'stop': end.isoformat(),
+        'granularity': granularity, 'needed_overlap': 0, 'groupby': 'id',
+        'details': 'false'})
+    body = {'resource_type': 'generic', 'search': {'in': {'id': ids}},
+            'operations': '(metric %s %s)' % (meter, aggregation)}
+    answer = client.api.post('v1/aggregates?%s' % query,
+                             headers={'Content-Type': 'application/json'},
+                             data=json.dumps(body)).json()
+    out = {}
+    for group in answer:
+        measures = group['measures']
+        if isinstance(measures, dict) and 'measures' in measures:
+            measures = measures['measures']   # beside any 'references'
+        lists = [points for points in _series_lists(measures) if points]
+        if lists:
+            out[str(group['group']['id'])] = np.concatenate(
+                [np.array(points, dtype=object).reshape(-1, 3)
+                 for points in lists])
+    return out
+
+
+def _fetch_all(client, key_of, meter, start, end, granularity, max_ids,
+               max_points, aggregation='mean'):
+    """Every series of ``key_of``'s ids, in bounded requests.
+
+    :returns: ``({gnocchi id: (n, 3) object array}, requests made)``
+    """
+    points_each = int(math.ceil((end - start).total_seconds()
+                                / float(granularity))) + 1
+    per_request = max(1, min(max_ids, max_points // points_each))
+    answers, requests = {}, 0
+    for chunk in _chunks(sorted(key_of), per_request):
+        answers.update(_fetch(client, chunk, meter, start, end, granularity,
+                              aggregation))
+        requests += 1
+    return {gnocchi_id: points for gnocchi_id, points in answers.items()
+            if gnocchi_id in key_of}, requests
+
+
+def instance_cpu_means(datasource, instances, period, granularity,
+                       max_ids=MAX_IDS_PER_REQUEST,
+                       max_points=MAX_POINTS_PER_REQUEST):
+    """Watcher's ``get_instance_cpu_usage`` (mean) for many instances.
+
+    As Watcher's Gnocchi datasource computes it: the last ``rate:mean`` of
+    the ``cpu`` counter over the last ``period`` seconds, negative rates as
+    0, in percent of the instance's vCPUs (1 if unset).
+
+    :param instances: ``{key: Watcher instance}`` (``uuid``, ``vcpus``).
+    :returns: ``({key: percent}, notes)``; instances without data are
+        absent.
+    :raises BulkReadFailed: on any failure.
+    """
+    try:
+        meter = datasource.METRIC_MAP.get('instance_cpu_usage')
+        if meter is None:
+            raise ValueError('no Gnocchi metric for instance_cpu_usage')
+        client = datasource.gnocchi
+        end = datetime.datetime.now(datetime.timezone.utc)
+        start = end - datetime.timedelta(seconds=int(period))
+        key_of, requests = _gnocchi_ids(client, instances, 'instance', meter,
+                                        max_ids)
+        answers, more = _fetch_all(client, key_of, meter, start, end,
+                                   granularity, max_ids, max_points,
+                                   aggregation='rate:mean')
+        requests += more
+        means = {}
+        for gnocchi_id, points in answers.items():
+            key = key_of[gnocchi_id]
+            rate = max(0.0, float(points[-1, 2]))
+            # Watcher's expression, in its order (same rounding)
+            rate *= 100 / (granularity * 10e8) / (instances[key].vcpus or 1)
+            means[key] = rate
+    except Exception as exc:
+        raise BulkReadFailed(reason='%s: %s' % (type(exc).__name__, exc))
+    return means, ['instance_cpu_usage (mean): read in bulk from Gnocchi '
+                   '(aggregates API, %d requests for %d instances)'
+                   % (requests, len(instances))]
+
+
+def read(datasource, resources, resource_type, metric, start, end,
+         granularity, what, max_ids=MAX_IDS_PER_REQUEST,
+         max_points=MAX_POINTS_PER_REQUEST):
+    """``metric`` of all ``resources`` between ``start`` and ``end``.
+
+    :param datasource: Watcher's Gnocchi datasource (``gnocchi`` client,
+        ``METRIC_MAP``).
+    :param resources: ``{key: Watcher resource}`` (instances: ``uuid``;
+        compute nodes: ``hostname``).
+    :param resource_type: ``'instance'`` or ``'compute_node'``.
+    :param start, end: aware datetimes; :param granularity: s.
+    :param what: the resources' name in notes (``'instances'``).
+    :returns: ``({key: Samples}, notes)``; resources without the metric or
+        without measures are absent (a note counts them).
+    :raises BulkReadFailed: on any failure of the requests or the answer.
+    """
+    try:
+        meter = datasource.METRIC_MAP.get(metric)
+        if meter is None:
+            raise ValueError('no Gnocchi metric for %s' % metric)
+        client = datasource.gnocchi
+        key_of, requests = _gnocchi_ids(client, resources, resource_type,
+                                        meter, max_ids)
+        answers, more = _fetch_all(client, key_of, meter, start, end,
+                                   granularity, max_ids, max_points)
+        requests += more
+        keys = [key_of[gnocchi_id] for gnocchi_id in answers]
+        arrays = list(answers.values())
+        converted = timestamps.from_columns(
+            [points[:, 0] for points in arrays],
+            [points[:, 2] for points in arrays])
+    except BulkReadFailed:
+        raise
+    except Exception as exc:
+        raise BulkReadFailed(reason='%s: %s' % (type(exc).__name__, exc))
+    scale = SCALE.get(metric)
+    per = {key: (timestamps.Samples(samples.times, samples.values * scale)
+                 if scale else samples)
+           for key, samples in zip(keys, converted) if len(samples)}
+    notes = ['%s: read in bulk from Gnocchi (aggregates API, %d requests '
+             'for %d %s)' % (metric, requests, len(resources), what)]
+    missing = len(resources) - len(per)
+    if missing:
+        notes.append('%s: no data for %d of %d %s'
+                     % (metric, missing, len(resources), what))
+    LOG.debug('%s: %d series of %d %s in %d requests', metric, len(per),
+              len(resources), what, requests)
+    return per, notes

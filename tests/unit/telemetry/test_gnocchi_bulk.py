@@ -1,0 +1,321 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""Bulk reads through a fake gnocchiclient that records its requests.
+
+The fake answers both Watcher's per-resource calls (resource search with
+``limit=1``, ``metric.get_measures`` with datetimes, as gnocchiclient
+converts them) and the aggregates API (text timestamps, grouped by id), and
+fails an aggregates request on a resource without the metric, as Gnocchi
+does (400 "Metrics not found").
+"""
+
+import datetime
+import json
+import re
+import types
+import unittest
+from unittest import mock
+import urllib.parse
+
+from gnocchiclient import exceptions as gnocchi_exceptions
+import numpy as np
+from watcher import conf  # noqa: F401  (registers watcher_datasources)
+from watcher.decision_engine.datasources import gnocchi
+
+from heatwatcher.telemetry import collect
+from heatwatcher.telemetry import gnocchi_bulk
+from tests.unit.telemetry import test_collect
+
+UTC = datetime.timezone.utc
+END = datetime.datetime(2026, 1, 1, 12, tzinfo=UTC)
+
+
+class FakeGnocchi:
+    """gnocchiclient's surface used by Watcher and :mod:`gnocchi_bulk`.
+
+    :param resources: list of ``{'id', 'original_resource_id', 'metrics':
+        {name: [(epoch s, value), ...]}}`` in Gnocchi's default order.
+    """
+
+    def __init__(self, resources):
+        self.resources = resources
+        self.requests = []
+        self.fail_aggregates = None
+        self.resource = types.SimpleNamespace(search=self._search)
+        self.metric = types.SimpleNamespace(get_measures=self._measures)
+        self.api = types.SimpleNamespace(post=self._post)
+
+    def kinds(self):
+        return [request[0] for request in self.requests]
+
+    def _search(self, resource_type='generic', query=None, details=False,
+                history=False, limit=None, marker=None, sorts=None):
+        self.requests.append(('search', query, limit, marker))
+        operator, condition = next(iter(query.items()))
+        field, wanted = next(iter(condition.items()))
+        wanted = set(wanted) if operator == 'in' else {wanted}
+        found = [resource for resource in self.resources
+                 if resource[field] in wanted]
+        if marker:
+            ids = [resource['id'] for resource in found]
+            found = found[ids.index(marker) + 1:]
+        return [{'id': resource['id'],
+                 'original_resource_id': resource['original_resource_id'],
+                 'metrics': {name: 'metric-%s-%s' % (resource['id'], name)
+                             for name in resource['metrics']}}
+                for resource in found[:limit]]
+
+    def _by_id(self, resource_id):
+        for resource in self.resources:
+            if resource['id'] == resource_id:
+                return resource
+        raise gnocchi_exceptions.NotFound(404)
+
+    @staticmethod
+    def _aggregated(points, aggregation):
+        if aggregation == 'rate:mean':   # change from the previous point
+            return [(seconds, value - previous) for (seconds, value), (
+                _, previous) in zip(points[1:], points)]
+        return points
+
+    def _measures(self, metric, start=None, stop=None, resource_id=None,
+                  granularity=None, aggregation='mean', **kwargs):
+        self.requests.append(('measures', resource_id, metric))
+        points = self._by_id(resource_id)['metrics'].get(metric)
+        if points is None:
+            raise gnocchi_exceptions.NotFound(404)
+        return [(datetime.datetime.fromtimestamp(seconds, UTC), granularity,
+                 value) for seconds, value in self._aggregated(points,
+                                                               aggregation)]
+
+    def _post(self, url, headers=None, data=None):
+        path, _, query = url.partition('?')
+        params = urllib.parse.parse_qs(query)
+        body = json.loads(data)
+        self.requests.append(('aggregates', path, params, body))
+        if self.fail_aggregates:
+            raise self.fail_aggregates
+        meter, aggregation = re.fullmatch(r'\(metric (\S+) (\S+)\)',
+                                          body['operations']).groups()
+        granularity = float(params['granularity'][0])
+        groups = []
+        for resource in sorted(self.resources, key=lambda r: r['id']):
+            if resource['id'] not in body['search']['in']['id']:
+                continue
+            if meter not in resource['metrics']:
+                raise gnocchi_exceptions.BadRequest(400, 'Metrics not found')
+            points = [[datetime.datetime.fromtimestamp(
+                seconds, UTC).isoformat(), granularity, value]
+                for seconds, value in self._aggregated(
+                    resource['metrics'][meter], aggregation)]
+            groups.append({'group': {'id': resource['id']}, 'measures': {
+                'measures': {resource['id']: {meter: {aggregation: points}}}}})
+        return types.SimpleNamespace(json=lambda: groups)
+
+
+def points(rng, count=24, counter=False):
+    seconds = END.timestamp() - 300 * np.arange(count)[::-1]
+    values = (np.cumsum(rng.uniform(0, 3e11, count)) if counter
+              else rng.uniform(0, 50, count))
+    return list(zip(seconds.tolist(), values.tolist()))
+
+
+def datasource(fake):
+    return gnocchi.GnocchiHelper(osc=mock.Mock(gnocchi=lambda: fake))
+
+
+class TestGnocchiBulk(unittest.TestCase):
+
+    def setUp(self):
+        self.rng = np.random.default_rng(3)
+        self.uuids = ['c0000000-0000-4000-8000-%012d' % index
+                      for index in range(9)]
+        self.model = test_collect.model([
+            ('h1', 'up', 'enabled', self.uuids[:5]),
+            ('h2', 'up', 'enabled', self.uuids[5:])])
+        resources = [{'id': uuid, 'original_resource_id': uuid,
+                      'metrics': {'cpu': points(self.rng, counter=True)}}
+                     for uuid in self.uuids[:-1]]
+        # the last instance has no cpu metric: no data, not a failed request
+        resources.append({'id': self.uuids[-1],
+                          'original_resource_id': self.uuids[-1],
+                          'metrics': {'memory': points(self.rng)}})
+        # hosts: found by original_resource_id, the first match only
+        for name, ids in (('h1', ('f1', 'f0')), ('h2', ('f2',))):
+            for gnocchi_id in ids:
+                resources.append({
+                    'id': gnocchi_id,
+                    'original_resource_id': '%s_%s' % (name, name),
+                    'metrics': {
+                        'hardware.ipmi.node.power': points(self.rng),
+                        'hardware.ipmi.node.airflow': points(self.rng)}})
+        self.fake = FakeGnocchi(resources)
+        self.datasource = datasource(self.fake)
+
+    def per_resource(self, resources, resource_type, metric):
+        start = END - datetime.timedelta(hours=2)
+        return collect._read_series(self.datasource, resources,
+                                    resource_type, metric, start, END, 300,
+                                    'things')[0]
+
+    def assertSameSeries(self, expected, actual):
+        self.assertEqual(sorted(expected), sorted(actual))
+        for key in expected:
+            np.testing.assert_array_equal(expected[key].times,
+                                          actual[key].times)
+            np.testing.assert_array_equal(expected[key].values,
+                                          actual[key].values)
+
+    def test_instances_read_in_bulk_equal_watcher_per_resource(self):
+        with mock.patch.object(collect, '_now', return_value=END):
+            bulk, _, notes = collect.instance_series(
+                self.datasource, self.model, self.uuids, 7200, 300)
+        self.assertNotIn('measures', self.fake.kinds())
+        self.assertEqual(['instance_cpu_usage: read in bulk from Gnocchi '
+                          '(aggregates API, 2 requests for 9 instances)',
+                          'instance_cpu_usage: no data for 1 of 9 '
+                          'instances'], notes)
+        resources = {uuid: self.model.get_instance_by_uuid(uuid)
+                     for uuid in self.uuids}
+        expected = {uuid: collect.as_cpu_percent(self.datasource, series, 2)
+                    for uuid, series in self.per_resource(
+                        resources, 'instance', 'instance_cpu_usage').items()}
+        self.assertEqual(8, len(expected))
+        self.assertSameSeries(expected, bulk)
+
+    def test_hosts_found_by_original_resource_id_as_watcher_does(self):
+        with mock.patch.object(collect, '_now', return_value=END):
+            bulk, _, notes = collect.host_series(
+                self.datasource, self.model, ['h1', 'h2'],
+                ['host_power', 'host_airflow'], 7200, 300)
+        self.assertNotIn('measures', self.fake.kinds())
+        nodes = {name: self.model.get_node_by_name(name)
+                 for name in ('h1', 'h2')}
+        for metric in ('host_power', 'host_airflow'):
+            self.assertSameSeries(
+                self.per_resource(nodes, 'compute_node', metric),
+                bulk[metric])
+        # h1's first match (f1) is read, as Watcher's limit=1 search does
+        ids = [request[3]['search']['in']['id']
+               for request in self.fake.requests
+               if request[0] == 'aggregates']
+        self.assertEqual([['f1', 'f2'], ['f1', 'f2']], ids)
+        self.assertIn('host_airflow: read in bulk from Gnocchi (aggregates '
+                      'API, 2 requests for 2 hosts)', notes)
+
+    def test_requests_are_chunked_and_formed_as_the_api_expects(self):
+        resources = {uuid: self.model.get_instance_by_uuid(uuid)
+                     for uuid in self.uuids}
+        start = END - datetime.timedelta(hours=2)
+        # 25 points per series, at most 75 points: 3 ids per request;
+        # search pages of 2 resources
+        with mock.patch.object(gnocchi_bulk, 'SEARCH_PAGE', 2):
+            per, notes = gnocchi_bulk.read(
+                self.datasource, resources, 'instance', 'instance_cpu_usage',
+                start, END, 300, 'instances', max_ids=4, max_points=75)
+        searches = [request for request in self.fake.requests
+                    if request[0] == 'search']
+        # chunks of 4, 4 and 1 ids, each in pages of 2 resources
+        self.assertEqual([None, self.uuids[1], self.uuids[3], None,
+                          self.uuids[5], self.uuids[7], None],
+                         [request[3] for request in searches])
+        self.assertEqual({2}, {request[2] for request in searches})
+        fetches = [request for request in self.fake.requests
+                   if request[0] == 'aggregates']
+        self.assertEqual([3, 3, 2], [len(request[3]['search']['in']['id'])
+                                     for request in fetches])
+        self.assertEqual(sorted(self.uuids[:-1]), sorted(
+            uuid for request in fetches
+            for uuid in request[3]['search']['in']['id']))
+        path, params, body = fetches[0][1:]
+        self.assertEqual('v1/aggregates', path)
+        self.assertEqual({'start': [start.isoformat()],
+                          'stop': [END.isoformat()], 'granularity': ['300'],
+                          'needed_overlap': ['0'], 'groupby': ['id'],
+                          'details': ['false']}, params)
+        self.assertEqual({'resource_type': 'generic',
+                          'operations': '(metric cpu mean)'},
+                         {key: body[key] for key in ('resource_type',
+                                                     'operations')})
+        self.assertEqual(8, len(per))
+        self.assertIn('10 requests', notes[0])
+
+    def test_failed_bulk_read_falls_back_per_resource_with_a_note(self):
+        self.fake.fail_aggregates = gnocchi_exceptions.ClientException(
+            503, 'Service Unavailable')
+        with mock.patch.object(collect, '_now', return_value=END):
+            out, _, notes = collect.instance_series(
+                self.datasource, self.model, self.uuids, 7200, 300)
+        self.assertIn('measures', self.fake.kinds())
+        self.assertEqual(8, len(out))
+        self.assertTrue(notes[0].startswith(
+            'instance_cpu_usage: bulk read from Gnocchi failed: '
+            'ClientException: '), notes)
+        self.assertTrue(notes[0].endswith(
+            '; read per resource instead (9 requests)'), notes)
+
+    def test_other_datasources_are_read_per_resource(self):
+        self.datasource.NAME = 'prometheus'
+        with mock.patch.object(collect, '_now', return_value=END):
+            out, _, notes = collect.instance_series(
+                self.datasource, self.model, self.uuids, 7200, 300)
+        self.assertNotIn('aggregates', self.fake.kinds())
+        self.assertEqual(['instance_cpu_usage: no data for 1 of 9 '
+                          'instances'], notes)
+
+    def test_measured_load_in_bulk_equals_watcher_per_instance(self):
+        bulk = collect.collect(self.model, self.datasource, 3600, 300)
+        self.assertNotIn('measures', self.fake.kinds())
+        self.assertEqual(['instance_cpu_usage (mean): read in bulk from '
+                          'Gnocchi (aggregates API, 2 requests for 9 '
+                          'instances)'], bulk.notes)
+        self.datasource.NAME = 'not gnocchi'          # Watcher's own calls
+        expected = collect.collect(self.model, self.datasource, 3600, 300)
+        self.assertIn('measures', self.fake.kinds())
+        measured = [instance.cpu_percent for instance in bulk.instances]
+        self.assertEqual([instance.cpu_percent
+                          for instance in expected.instances], measured)
+        self.assertEqual(1, measured.count(None))
+        self.assertTrue(all(value > 0 for value in measured if value))
+
+    def test_measured_load_falls_back_per_instance_with_a_note(self):
+        self.fake.fail_aggregates = gnocchi_exceptions.ClientException(
+            503, 'Service Unavailable')
+        snapshot = collect.collect(self.model, self.datasource, 3600, 300)
+        self.assertTrue(snapshot.notes[0].startswith(
+            'instance_cpu_usage (mean): bulk read from Gnocchi failed: '),
+            snapshot.notes)
+        self.assertTrue(snapshot.notes[0].endswith(
+            'read per instance instead (9 requests)'), snapshot.notes)
+        self.assertEqual(8, sum(instance.cpu_percent is not None
+                                for instance in snapshot.instances))
+
+    def test_snapshot_capture_reads_in_bulk(self):
+        from heatwatcher.snapshot import capture
+        instances = {uuid: types.SimpleNamespace(uuid=uuid, vcpus=2)
+                     for uuid in self.uuids}
+        messages = []
+        start = END - datetime.timedelta(hours=2)
+        got = capture._metric_series(
+            self.datasource, instances, 'instance', 'instance_cpu_usage',
+            start, END, 300, messages.append)
+        self.assertEqual(['aggregates'], sorted(set(
+            self.fake.kinds()) - {'search'}))
+        self.assertIn('read in bulk from Gnocchi', messages[0])
+        self.assertEqual(8, len(got))
+        counter = {stamp: value for stamp, _, value in self.fake._measures(
+            'cpu', resource_id=self.uuids[0], granularity=300)}
+        expected = collect.cpu_percent_series(counter, 2)
+        values = got[self.uuids[0]]['values']
+        self.assertEqual(24, len(values))
+        self.assertEqual(expected.values.tolist(), values[1:24])
+        self.assertEqual([None], values[:1])
