@@ -11,7 +11,8 @@
 # under the License.
 """Issue 13, points 2 and 4: an audit on the demo sample, its execution
 through the applier into the emulated Nova, and a second audit that finds
-nothing left to move.
+nothing left to move. The audit powers the emptied hosts off (issue 16,
+point 1): they end disabled in Nova and powered off in Ironic.
 
 The tests of this module run in order and share the audit's results.
 """
@@ -34,10 +35,14 @@ def flow():
     return {}
 
 
-def _create_audit(sandbox, name):
+def _create_audit(sandbox, name, *parameters):
+    """``audit create``; ``parameters`` are ``key=value`` audit parameters."""
+    options = []
+    for parameter in parameters:
+        options += ['-p', parameter]
     audit = sandbox.openstack(
         'optimize', 'audit', 'create', '-g', 'heat_reuse', '-s',
-        'heat_consolidation', '--name', name)
+        'heat_consolidation', '--name', name, *options)
     return audit['UUID']
 
 
@@ -75,6 +80,13 @@ def _servers(sandbox):
     return {row['ID']: row['Host'] for row in rows}
 
 
+def _power_states(sandbox):
+    """``openstack baremetal node list``: {node name (the host): state}."""
+    rows = sandbox.openstack('baremetal', 'node', 'list', '--fields',
+                             'name', 'power_state')
+    return {row['name']: row['power_state'] for row in rows}
+
+
 def _host_status(sandbox):
     rows = sandbox.openstack('compute', 'service', 'list', '--service',
                              'nova-compute')
@@ -83,7 +95,8 @@ def _host_status(sandbox):
 
 def test_audit_succeeds_with_efficacy(sandbox, flow):
     started = time.monotonic()
-    audit_uuid = _create_audit(sandbox, 'integration-first')
+    audit_uuid = _create_audit(sandbox, 'integration-first',
+                               'idle_host_action=power_off')
     state = sandbox.wait_state('audit', audit_uuid, AUDIT_TIMEOUT)
     flow['audit_seconds'] = time.monotonic() - started
     assert state == 'SUCCEEDED', sandbox.openstack(
@@ -111,7 +124,7 @@ def test_action_plan_execution_moves_the_instances(sandbox, flow):
     flow['execution_seconds'] = time.monotonic() - started
     assert state == 'SUCCEEDED', _actions(sandbox, plan_uuid)
     expected_hosts = dict(flow['servers_before'])
-    disabled = set()
+    disabled, powered_off = set(), set()
     for action in actions:
         params = _parameters(action)
         if _kind(action) == 'migrate':
@@ -120,12 +133,21 @@ def test_action_plan_execution_moves_the_instances(sandbox, flow):
             if params.get('state') == 'disabled':
                 disabled.add(params.get('resource_name')
                              or params['resource_id'])
+        elif _kind(action) == 'heatwatcher_node_power':
+            assert params['state'] == 'off', params
+            powered_off.add(params['resource_name'])
     assert _servers(sandbox) == expected_hosts
     status = _host_status(sandbox)
     assert disabled and {status[host] for host in disabled} == {'disabled'}
     emptied = set(flow['servers_before'].values()) - set(
         expected_hosts.values())
     assert emptied <= disabled
+    # issue 16: every disabled host was powered off through Ironic, and
+    # only those
+    assert powered_off == disabled
+    power = _power_states(sandbox)
+    assert {host for host, state in power.items()
+            if state == 'power off'} == powered_off, power
 
 
 def test_second_audit_plans_no_migration(sandbox, flow):
