@@ -32,79 +32,80 @@ SAMPLE = os.path.join(os.path.dirname(os.path.dirname(__file__)),
 
 
 def parser():
-    p = argparse.ArgumentParser(
+    command_line = argparse.ArgumentParser(
         prog='heatwatcher',
         description='Run heatwatcher strategies offline on a snapshot.')
-    p.add_argument('--version', action='version',
-                   version='heatwatcher %s' % version.version_string())
-    sub = p.add_subparsers(dest='command')
+    command_line.add_argument(
+        '--version', action='version',
+        version='heatwatcher %s' % version.version_string())
+    commands = command_line.add_subparsers(dest='command')
 
-    def common(sp):
-        sp.add_argument('--strategy', default='heat_consolidation',
-                        help='strategy to run (default: %(default)s)')
-        sp.add_argument('-p', '--parameter', action='append', default=[],
-                        metavar='KEY=VALUE',
-                        help='audit parameter; VALUE is JSON-decoded when '
-                             'possible, else a string (repeatable)')
-        sp.add_argument('--config-file', metavar='watcher.conf',
-                        help='Watcher configuration with the strategy '
-                             'options')
-        sp.add_argument('--format', choices=('table', 'json'),
-                        default='table')
-        sp.add_argument('-q', '--quiet', action='store_true',
-                        help='no progress messages')
-        sp.add_argument('-v', '--verbose', action='store_true',
-                        help='show the strategy log on stderr')
-        sp.add_argument('--tradeoff', action='store_true',
-                        help='also plan for several migration budgets and '
-                             'print the trade-off (heat_consolidation); '
-                             'with --plot, chart the trade-off curve')
-        sp.add_argument('--budgets', metavar='LIST',
-                        help='budgets of --tradeoff: migration counts, '
-                             'percentages of the unlimited plan\'s '
-                             'migrations or "unlimited", comma-separated '
-                             '(default: %s)' % DEFAULT_BUDGETS)
+    def planning_options(command):
+        add = command.add_argument
+        add('--strategy', default='heat_consolidation',
+            help='strategy to run (default: %(default)s)')
+        add('-p', '--parameter', action='append', default=[],
+            metavar='KEY=VALUE',
+            help='audit parameter; VALUE is JSON-decoded when possible, '
+                 'else a string (repeatable)')
+        add('--config-file', metavar='watcher.conf',
+            help='Watcher configuration with the strategy options')
+        add('--format', choices=('table', 'json'), default='table')
+        add('-q', '--quiet', action='store_true',
+            help='no progress messages')
+        add('-v', '--verbose', action='store_true',
+            help='show the strategy log on stderr')
+        add('--tradeoff', action='store_true',
+            help='also plan for several migration budgets and print the '
+                 'trade-off (heat_consolidation); with --plot, chart the '
+                 'trade-off curve')
+        add('--budgets', metavar='LIST',
+            help='budgets of --tradeoff: migration counts, percentages of '
+                 'the unlimited plan\'s migrations or "unlimited", '
+                 'comma-separated (default: %s)'
+                 % DEFAULT_BUDGETS.replace('%', '%%'))
 
-    plan = sub.add_parser('plan', help='plan on a snapshot file')
-    plan.add_argument('snapshot', help='snapshot file (.json, .json.gz, '
-                                       '.yaml)')
-    common(plan)
+    plan = commands.add_parser('plan', help='plan on a snapshot file')
+    plan.add_argument('snapshot',
+                      help='snapshot file (.json, .json.gz, .yaml)')
+    planning_options(plan)
     plan.add_argument('--plot', metavar='FILE.png|FILE.svg',
                       help='write a heat-rate chart of the plan')
-    demo = sub.add_parser('demo', help='plan on the bundled sample and '
-                                       'write its chart')
-    common(demo)
-    demo.add_argument('--plot', metavar='FILE', default='heatwatcher-'
-                      'demo.png', help='chart file (default: %(default)s)')
-    back = sub.add_parser('backtest', help='score the load forecasting '
-                                           'models on a snapshot')
-    back.add_argument('snapshot')
-    back.add_argument('--horizon', default='1h',
-                      help='forecast horizon, e.g. 1h, 40m (default 1h)')
-    back.add_argument('--test-days', type=int, default=2,
-                      help='last days kept for testing (default 2)')
-    back.add_argument('--slot-minutes', type=int, default=20)
-    back.add_argument('--format', choices=('table', 'json'),
-                      default='table')
-    back.add_argument('-q', '--quiet', action='store_true')
-    back.add_argument('-v', '--verbose', action='store_true')
-    snap = sub.add_parser('snapshot', help='capture a snapshot of a live '
-                                           'cloud (OS_* or clouds.yaml auth)')
-    snap.add_argument('-o', '--output', required=True,
-                      help='file to write (.json or .json.gz)')
-    snap.add_argument('--window', default='14d',
-                      help='metric history to capture, e.g. 14d, 12h '
-                           '(default: %(default)s)')
-    snap.add_argument('--config-file', metavar='watcher.conf',
-                      help='Watcher configuration of the datasources')
-    snap.add_argument('--os-cloud', default=os.environ.get('OS_CLOUD'),
-                      help='cloud name in clouds.yaml')
-    snap.add_argument('-q', '--quiet', action='store_true')
-    snap.add_argument('-v', '--verbose', action='store_true')
+    demo = commands.add_parser(
+        'demo', help='plan on the bundled sample and write its chart')
+    planning_options(demo)
+    demo.add_argument('--plot', metavar='FILE', default='heatwatcher-demo.png',
+                      help='chart file (default: %(default)s)')
+    backtest = commands.add_parser(
+        'backtest', help='score the load forecasting models on a snapshot')
+    backtest.add_argument('snapshot')
+    backtest.add_argument('--horizon', default='1h',
+                          help='forecast horizon, e.g. 1h, 40m (default 1h)')
+    backtest.add_argument('--test-days', type=int, default=2,
+                          help='last days kept for testing (default 2)')
+    backtest.add_argument('--slot-minutes', type=int, default=20)
+    backtest.add_argument('--format', choices=('table', 'json'),
+                          default='table')
+    backtest.add_argument('-q', '--quiet', action='store_true')
+    backtest.add_argument('-v', '--verbose', action='store_true')
+    capture = commands.add_parser(
+        'snapshot',
+        help='capture a snapshot of a live cloud (OS_* or clouds.yaml auth)')
+    capture.add_argument('-o', '--output', required=True,
+                         help='file to write (.json or .json.gz)')
+    capture.add_argument('--window', default='14d',
+                         help='metric history to capture, e.g. 14d, 12h '
+                              '(default: %(default)s)')
+    capture.add_argument('--config-file', metavar='watcher.conf',
+                         help='Watcher configuration of the datasources')
+    capture.add_argument('--os-cloud', default=os.environ.get('OS_CLOUD'),
+                         help='cloud name in clouds.yaml')
+    capture.add_argument('-q', '--quiet', action='store_true')
+    capture.add_argument('-v', '--verbose', action='store_true')
     # heatwatcher sandbox: a real Watcher deployment (heatwatcher.sandbox)
     from heatwatcher.sandbox import cli as sandbox_cli
-    sandbox_cli.add_parser(sub)
-    return p
+    sandbox_cli.add_parser(commands)
+    return command_line
 
 
 def _logging(verbose):

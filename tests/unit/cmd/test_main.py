@@ -11,6 +11,8 @@
 # under the License.
 """The heatwatcher command, run as a user runs it (a subprocess)."""
 
+import contextlib
+import io
 import json
 import os
 import subprocess
@@ -20,7 +22,7 @@ import unittest
 
 import jsonschema
 
-from heatwatcher.cmd import main as main_mod
+from heatwatcher.cmd import main as command_main
 from heatwatcher.snapshot import load
 from tests.unit.snapshot import helpers
 
@@ -189,7 +191,7 @@ class TestPlanCommand(unittest.TestCase):
 class TestBacktestCommand(unittest.TestCase):
 
     def test_backtest_on_the_sample(self):
-        code, out, err = heatwatcher('backtest', main_mod.SAMPLE,
+        code, out, err = heatwatcher('backtest', command_main.SAMPLE,
                                      '--test-days', '3', '--format', 'json')
         self.assertEqual(0, code, err)
         doc = json.loads(out)
@@ -272,3 +274,15 @@ class TestTradeoffChart(unittest.TestCase):
             self.assertIn('unlimited', chart)
             with self.assertRaisesRegex(plot.PlotError, r'\.png or \.svg'):
                 plot.write_tradeoff(plan, os.path.join(directory, 'c.pdf'))
+
+
+class TestHelp(unittest.TestCase):
+
+    def test_every_command_prints_its_help(self):
+        for command in ('plan', 'demo', 'backtest', 'snapshot', 'sandbox'):
+            out = io.StringIO()
+            with self.assertRaises(SystemExit) as ended, \
+                    contextlib.redirect_stdout(out):
+                command_main.parser().parse_args([command, '--help'])
+            self.assertEqual(0, ended.exception.code, command)
+            self.assertIn('usage: heatwatcher %s' % command, out.getvalue())
