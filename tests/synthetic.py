@@ -140,15 +140,17 @@ def to_datasource(cluster, now=None, hours=1):
     """Datasource serving each instance's mean CPU use for ``hours``."""
     import datetime
 
-    from heatwatcher.telemetry import series as series_mod
+    from heatwatcher.telemetry import series as telemetry_series
 
     now = now or datetime.datetime(2026, 11, 2, 12, 0,
                                    tzinfo=datetime.timezone.utc)
     samples = 12 * hours
     start = now - datetime.timedelta(hours=hours)
-    cpu = {i.uuid: series_mod.Series(start, 300, [i.cpu_percent] * samples)
+    cpu = {i.uuid: telemetry_series.Series(start, 300,
+                                           [i.cpu_percent] * samples)
            for i in cluster.instances}
-    return series_mod.SeriesDataSource({'instance_cpu_usage': cpu}, now=now)
+    return telemetry_series.SeriesDataSource({'instance_cpu_usage': cpu},
+                                             now=now)
 
 
 def strategy_parameters(cluster):
@@ -202,7 +204,7 @@ def daily_cycle(uuids, now, days=14, busy=(12, 14), low=10.0, high=80.0,
     """
     import datetime
 
-    from heatwatcher.telemetry import series as series_mod
+    from heatwatcher.telemetry import series as telemetry_series
 
     rng = np.random.default_rng(seed)
     n = int(days * 86400 // step)
@@ -210,7 +212,7 @@ def daily_cycle(uuids, now, days=14, busy=(12, 14), low=10.0, high=80.0,
     hours = (start.hour + start.minute / 60.0
              + np.arange(n) * step / 3600.0) % 24
     base = np.where((hours >= busy[0]) & (hours < busy[1]), high, low)
-    return {u: series_mod.Series(start, step, np.clip(
+    return {u: telemetry_series.Series(start, step, np.clip(
         base + rng.normal(0, noise, n) if noise else base, 0, 100))
         for u in uuids}
 
@@ -231,7 +233,7 @@ def cpu_history(cluster, now=None, days=14, step=300, amplitude=0.5,
     """
     import datetime
 
-    from heatwatcher.telemetry import series as series_mod
+    from heatwatcher.telemetry import series as telemetry_series
 
     now = now or datetime.datetime(2026, 11, 2, 12, 0,
                                    tzinfo=datetime.timezone.utc)
@@ -248,7 +250,8 @@ def cpu_history(cluster, now=None, days=14, step=300, amplitude=0.5,
         values = mean * (1.0 + amplitude * shape)
         values += rng.normal(0.0, noise, samples)
         values[last_hour:] = mean
-        series = series_mod.Series(start, step, [])
+        series = telemetry_series.Series(start, step, [])
         series.values = np.clip(values, 0.0, 100.0)
         cpu[instance.uuid] = series
-    return series_mod.SeriesDataSource({'instance_cpu_usage': cpu}, now=now)
+    return telemetry_series.SeriesDataSource({'instance_cpu_usage': cpu},
+                                             now=now)

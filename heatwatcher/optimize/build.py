@@ -28,7 +28,7 @@ import dataclasses
 import numpy as np
 
 from heatwatcher import exception
-from heatwatcher.optimize import problem as problem_mod
+from heatwatcher.optimize import problem as placement_problem
 
 
 @dataclasses.dataclass
@@ -114,7 +114,7 @@ def build(snapshot, settings, models, loop, targets, cpu_percent=None):
                      % (missing.sum(), settings.period, policy,
                         ', '.join(i.uuid for i, m in zip(insts, missing)
                                   if m)))
-    prob = problem_mod.Problem(
+    prob = placement_problem.Problem(
         host_names=[h.name for h in hosts],
         capacity=capacity, load_cap=load_cap,
         curve=np.asarray(models.curves, dtype=float).reshape(-1, 11),

@@ -37,7 +37,7 @@ import numpy as np
 from scipy import optimize
 from scipy import sparse
 
-from heatwatcher.optimize import problem as problem_mod
+from heatwatcher.optimize import problem as placement_problem
 
 
 @dataclasses.dataclass
@@ -149,7 +149,7 @@ def solve_cell(problem, assign, hosts, capacity, load_cap, time_limit,
     n = len(insts)
     if n == 0:
         return CellResult('optimal', assign.copy(), 'no movable instance')
-    fix_used, fix_load = problem_mod.fixed_usage(problem)
+    fix_used, fix_load = placement_problem.fixed_usage(problem)
     # Instances of the cell that are pinned stay; others outside the cell
     # do not touch cell hosts (they sit on other hosts).
     fix_used, fix_load = fix_used[hosts], fix_load[hosts]

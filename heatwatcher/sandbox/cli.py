@@ -26,7 +26,7 @@ import sys
 import time
 
 from heatwatcher.sandbox import errors
-from heatwatcher.sandbox import layout as layout_mod
+from heatwatcher.sandbox import layout as sandbox_layout
 
 SAMPLE = os.path.join(os.path.dirname(os.path.dirname(__file__)),
                       'samples', 'demo-snapshot.json.gz')
@@ -53,7 +53,7 @@ def add_parser(subparsers):
     actions = parser.add_subparsers(dest='sandbox_command')
 
     def common(sub):
-        sub.add_argument('--dir', default=layout_mod.DEFAULT_DIR,
+        sub.add_argument('--dir', default=sandbox_layout.DEFAULT_DIR,
                          help='sandbox directory (default: %(default)s)')
         sub.add_argument('-v', '--verbose', action='store_true')
         sub.add_argument('-q', '--quiet', action='store_true')
@@ -64,10 +64,10 @@ def add_parser(subparsers):
     up.add_argument('--snapshot', default=SAMPLE,
                     help='snapshot file (default: the bundled demo sample)')
     up.add_argument('--base-port', type=int,
-                    default=layout_mod.DEFAULT_BASE_PORT,
+                    default=sandbox_layout.DEFAULT_BASE_PORT,
                     help='first of the %d consecutive ports used on '
                          '127.0.0.1 (default: %%(default)s)'
-                         % layout_mod.PORT_COUNT)
+                         % sandbox_layout.PORT_COUNT)
     up.add_argument('--dashboard', action='store_true',
                     help='also start Horizon with the Watcher dashboard '
                          '(needs heatwatcher[dashboard])')
@@ -110,7 +110,7 @@ class _Progress:
 
 def _running_services(directory):
     try:
-        layout, services = layout_mod.Layout.load(directory)
+        layout, services = sandbox_layout.Layout.load(directory)
     except errors.NotRunning:
         return []
     from heatwatcher.sandbox import process
@@ -136,7 +136,7 @@ def up(args):
                                     services=', '.join(running))
     from heatwatcher.sandbox import infra
     progress = _Progress(args.quiet)
-    layout = layout_mod.Layout(args.dir, args.base_port)
+    layout = sandbox_layout.Layout(args.dir, args.base_port)
     _clear(layout)
     layout.make_dirs()
     infra.ensure_packages(layout, progress)
@@ -187,7 +187,7 @@ def _up(layout, args, progress, started):
     doc = load.load(args.snapshot)
     progress('%d hosts, %d instances; directory %s, ports %d-%d'
              % (len(doc['hosts']), len(doc['instances']), layout.dir,
-                layout.base_port, layout.base_port + layout_mod.PORT_COUNT
+                layout.base_port, layout.base_port + sandbox_layout.PORT_COUNT
                 - 1))
     epmd, rabbit = infra.rabbitmq_services(layout)
     start(epmd)
@@ -248,7 +248,7 @@ def _up(layout, args, progress, started):
                        timeout=horizon.READY_TIMEOUT,
                        what='serving its login page')
         progress('horizon up at %s (log in as %s)'
-                 % (url, layout_mod.ADMIN_USER))
+                 % (url, sandbox_layout.ADMIN_USER))
 
 
 def _stop(layout, names):
@@ -263,7 +263,7 @@ def _stop(layout, names):
 
 def status(args):
     from heatwatcher.sandbox import process
-    layout, services = layout_mod.Layout.load(args.dir)
+    layout, services = sandbox_layout.Layout.load(args.dir)
     all_up = True
     pids = []
     for name in services:
@@ -287,7 +287,7 @@ def status(args):
 
 
 def env(args):
-    layout, _services = layout_mod.Layout.load(args.dir)
+    layout, _services = sandbox_layout.Layout.load(args.dir)
     for key, value in layout.credentials().items():
         print('export %s=%s' % (key, shlex.quote(value)))
     if 'horizon' in _services:
@@ -298,7 +298,7 @@ def env(args):
 
 
 def down(args):
-    layout, services = layout_mod.Layout.load(args.dir)
+    layout, services = sandbox_layout.Layout.load(args.dir)
     failed = _stop(layout, list(services))
     if failed:
         sys.stderr.write('heatwatcher sandbox: could not stop %s\n'

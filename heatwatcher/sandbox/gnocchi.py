@@ -23,7 +23,7 @@ import requests
 from heatwatcher.sandbox import config
 from heatwatcher.sandbox import errors
 from heatwatcher.sandbox import infra
-from heatwatcher.sandbox import layout as layout_mod
+from heatwatcher.sandbox import layout as sandbox_layout
 from heatwatcher.sandbox import process
 
 ARCHIVE_POLICY = {
@@ -78,7 +78,7 @@ def configure(layout):
         'DEFAULT': {'use_stderr': True},
         'api': {'auth_mode': 'keystone', 'host': '127.0.0.1',
                 'port': layout.port('gnocchi'), 'uwsgi_mode': 'http',
-                'uwsgi_path': layout_mod.bin_path('uwsgi'),
+                'uwsgi_path': sandbox_layout.bin_path('uwsgi'),
                 'paste_config': paste},
         'indexer': {'url': infra.postgres_url(layout)},
         'storage': {'driver': 'file',
@@ -90,7 +90,7 @@ def configure(layout):
     })
     infra.create_database(layout)
     process.run(layout, 'gnocchi-upgrade', [
-        layout_mod.bin_path('gnocchi-upgrade'), '--config-file',
+        sandbox_layout.bin_path('gnocchi-upgrade'), '--config-file',
         _config_file(layout), '--sacks-number', '8'],
         log_name='gnocchi-setup')
 
@@ -99,12 +99,12 @@ def services(layout):
     """gnocchi-api (uWSGI, which it execs) and gnocchi-metricd."""
     conf = _config_file(layout)
     env = {'VIRTUAL_ENV': os.path.dirname(os.path.dirname(
-        layout_mod.bin_path('python')))}
+        sandbox_layout.bin_path('python')))}
     api = process.Service(layout, 'gnocchi-api', [
-        layout_mod.bin_path('gnocchi-api'), '--config-file', conf],
+        sandbox_layout.bin_path('gnocchi-api'), '--config-file', conf],
         env=env, port=layout.port('gnocchi'), cwd=layout.path('gnocchi'))
     metricd = process.Service(layout, 'gnocchi-metricd', [
-        layout_mod.bin_path('gnocchi-metricd'), '--config-file', conf],
+        sandbox_layout.bin_path('gnocchi-metricd'), '--config-file', conf],
         cwd=layout.path('gnocchi'))
     return api, metricd
 

@@ -53,7 +53,7 @@ import sys
 import requests
 
 from heatwatcher.sandbox import errors
-from heatwatcher.sandbox import layout as layout_mod
+from heatwatcher.sandbox import layout as sandbox_layout
 from heatwatcher.sandbox import process
 
 SERVICE_NAME = 'horizon'
@@ -132,13 +132,13 @@ LOGGING = {{
 
 def port(layout):
     """The dashboard's port in sandbox ``layout``."""
-    return layout.base_port + layout_mod.PORT_OFFSETS.get(SERVICE_NAME,
-                                                          PORT_OFFSET)
+    return layout.base_port + sandbox_layout.PORT_OFFSETS.get(
+        SERVICE_NAME, PORT_OFFSET)
 
 
 def dashboard_url(dashboard_port):
     """Horizon's root URL (its login page is ``auth/login/`` under it)."""
-    return 'http://%s:%d/' % (layout_mod.HOST, dashboard_port)
+    return 'http://%s:%d/' % (sandbox_layout.HOST, dashboard_port)
 
 
 def horizon_python():
@@ -228,7 +228,7 @@ def service(layout, dashboard_port, python):
     return process.Service(
         layout, SERVICE_NAME,
         [python, '-m', 'django', 'runserver', '--noreload', '--insecure',
-         '%s:%d' % (layout_mod.HOST, dashboard_port)],
+         '%s:%d' % (sandbox_layout.HOST, dashboard_port)],
         env={'DJANGO_SETTINGS_MODULE': SETTINGS_MODULE,
              'PYTHONPATH': os.pathsep.join(python_path),
              'PYTHONUNBUFFERED': '1'},
@@ -262,7 +262,7 @@ def start(layout, keystone_url, dashboard_port=None, python=None,
         is then stopped).
     """
     dashboard_port = dashboard_port or port(layout)
-    if not layout_mod.port_free(dashboard_port):
+    if not sandbox_layout.port_free(dashboard_port):
         raise errors.ServiceFailed(
             service=SERVICE_NAME,
             reason='port %d is already in use' % dashboard_port,

@@ -49,7 +49,7 @@ from keystoneauth1 import session as ks_session
 
 from heatwatcher.sandbox import config
 from heatwatcher.sandbox import errors
-from heatwatcher.sandbox import layout as layout_mod
+from heatwatcher.sandbox import layout as sandbox_layout
 from heatwatcher.sandbox import process
 
 SERVICE_TYPE = 'baremetal'
@@ -100,7 +100,7 @@ def port(layout, name):
 
 def api_url(layout):
     """Root URL of ironic-api (the catalog's ``baremetal`` endpoint)."""
-    return 'http://%s:%d' % (layout_mod.HOST, port(layout, 'ironic'))
+    return 'http://%s:%d' % (sandbox_layout.HOST, port(layout, 'ironic'))
 
 
 def config_file(layout):
@@ -133,7 +133,7 @@ def config_sections(layout, api_port, rpc_port, keystone_auth=None,
         'rpc_transport': 'none' if single_process else 'json-rpc',
         # The conductor's name; the API reaches it at this address, on
         # [json_rpc] port.
-        'host': layout_mod.HOST,
+        'host': sandbox_layout.HOST,
         'use_stderr': True,
         'debug': debug,
         'enabled_hardware_types': HARDWARE_TYPE,
@@ -147,10 +147,10 @@ def config_sections(layout, api_port, rpc_port, keystone_auth=None,
         'DEFAULT': default,
         # One worker: several would each bind the port, and SQLite wants
         # as few writers as possible.
-        'api': {'host_ip': layout_mod.HOST, 'port': api_port,
+        'api': {'host_ip': sandbox_layout.HOST, 'port': api_port,
                 'api_workers': 1},
         'json_rpc': {'auth_strategy': 'noauth',
-                     'host_ip': layout_mod.HOST, 'port': rpc_port},
+                     'host_ip': sandbox_layout.HOST, 'port': rpc_port},
         'database': {'connection': database or database_url(layout)},
         'conductor': {'automated_clean': False,
                       # The fake power interface cannot drift.
@@ -190,7 +190,7 @@ def configure(layout, api_port=None, rpc_port=None, keystone_auth=None,
 def _bin(bin_dir, name):
     if bin_dir:
         return os.path.join(bin_dir, name)
-    return layout_mod.bin_path(name)
+    return sandbox_layout.bin_path(name)
 
 
 def services(layout, api_port=None, bin_dir=None, single_process=False):
@@ -263,7 +263,7 @@ def wait_ready(layout, sess, started, timeout=120):
         if service.name == CONDUCTOR_SERVICE:
             service.wait(timeout=timeout)
         else:
-            base_url = 'http://%s:%d' % (layout_mod.HOST, service.port)
+            base_url = 'http://%s:%d' % (sandbox_layout.HOST, service.port)
             service.wait(lambda url=base_url: api_ready(url, sess),
                          timeout=timeout)
 
@@ -324,7 +324,7 @@ def register_endpoint(layout, sess, base_url=None):
             if endpoint is None:
                 sess.post(url + '/endpoints', json={'endpoint': {
                     'service_id': service_id, 'interface': interface,
-                    'region_id': layout_mod.REGION, 'url': base_url}})
+                    'region_id': sandbox_layout.REGION, 'url': base_url}})
             elif endpoint['url'] != base_url:
                 sess.patch('%s/endpoints/%s' % (url, endpoint['id']),
                            json={'endpoint': {'url': base_url}})
@@ -497,4 +497,4 @@ def watcher_sections():
     """
     return {'ironic_client': {'api_version': '1',
                               'endpoint_type': 'publicURL',
-                              'region_name': layout_mod.REGION}}
+                              'region_name': sandbox_layout.REGION}}

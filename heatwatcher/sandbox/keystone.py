@@ -21,7 +21,7 @@ import requests
 
 from heatwatcher.sandbox import config
 from heatwatcher.sandbox import errors
-from heatwatcher.sandbox import layout as layout_mod
+from heatwatcher.sandbox import layout as sandbox_layout
 from heatwatcher.sandbox import process
 
 # service type -> (service name, sandbox port name, URL path)
@@ -51,7 +51,8 @@ def configure(layout):
         'credential': {'key_repository': os.path.join(base, 'credential')},
         'cache': {'enabled': False},
     })
-    manage = [layout_mod.bin_path('keystone-manage'), '--config-file', conf]
+    manage = [sandbox_layout.bin_path('keystone-manage'), '--config-file',
+              conf]
     user = str(os.getuid())
     group = str(os.getgid())
     for step, args in (
@@ -64,11 +65,11 @@ def configure(layout):
               '--keystone-group', group]),
             ('keystone-manage bootstrap',
              ['bootstrap', '--bootstrap-password', layout.password,
-              '--bootstrap-username', layout_mod.ADMIN_USER,
-              '--bootstrap-project-name', layout_mod.ADMIN_PROJECT,
+              '--bootstrap-username', sandbox_layout.ADMIN_USER,
+              '--bootstrap-project-name', sandbox_layout.ADMIN_PROJECT,
               '--bootstrap-role-name', 'admin',
               '--bootstrap-service-name', 'keystone',
-              '--bootstrap-region-id', layout_mod.REGION,
+              '--bootstrap-region-id', sandbox_layout.REGION,
               '--bootstrap-admin-url', layout.auth_url,
               '--bootstrap-public-url', layout.auth_url,
               '--bootstrap-internal-url', layout.auth_url])):
@@ -78,7 +79,7 @@ def configure(layout):
 def service(layout):
     """Keystone's public API under uWSGI."""
     return process.Service(layout, 'keystone', [
-        layout_mod.bin_path('uwsgi'),
+        sandbox_layout.bin_path('uwsgi'),
         '--http-socket', '127.0.0.1:%d' % layout.port('keystone'),
         '--wsgi', 'keystone.wsgi.api', '--master', '--processes', '2',
         '--threads', '2', '--die-on-term', '--need-app',
@@ -117,7 +118,7 @@ def register_catalog(layout):
             for interface in ('public', 'internal', 'admin'):
                 sess.post(url + '/endpoints', json={'endpoint': {
                     'service_id': service_id, 'interface': interface,
-                    'region_id': layout_mod.REGION,
+                    'region_id': sandbox_layout.REGION,
                     'url': layout.url(port_name, suffix)}})
     except (ks_exc.ClientException, KeyError, ValueError) as exc:
         raise errors.StepFailed(step='registering the catalog',

@@ -29,7 +29,7 @@ import time
 
 from heatwatcher.sandbox import errors
 from heatwatcher.sandbox import gnocchi
-from heatwatcher.snapshot import load as load_mod
+from heatwatcher.snapshot import load as snapshot_load
 
 UTC = datetime.timezone.utc
 BATCH_RESOURCES = 10
@@ -48,11 +48,11 @@ def time_shift(doc, now=None):
     step = 300
     floored = now.replace(microsecond=0) - datetime.timedelta(
         seconds=int(now.timestamp()) % step)
-    return floored - load_mod._parse_time(doc['captured_at'])
+    return floored - snapshot_load._parse_time(doc['captured_at'])
 
 
 def _points(series, shift):
-    start = load_mod._parse_time(series['start']) + shift
+    start = snapshot_load._parse_time(series['start']) + shift
     step = datetime.timedelta(seconds=series['step'])
     return [((start + step * index).isoformat(), value)
             for index, value in enumerate(series['values'])
@@ -66,7 +66,7 @@ def cpu_counter(series, vcpus, shift):
     counter gains ``value/100 * vcpus * step`` seconds over that step, so
     a rate read back at ``start + k*step`` gives ``value`` again.
     """
-    start = load_mod._parse_time(series['start']) + shift
+    start = snapshot_load._parse_time(series['start']) + shift
     step = series['step']
     counter = 0.0
     out = [{'timestamp': start.isoformat(), 'value': counter}]

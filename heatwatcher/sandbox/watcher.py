@@ -24,7 +24,7 @@ import os
 from heatwatcher.sandbox import config
 from heatwatcher.sandbox import infra
 from heatwatcher.sandbox import ironic
-from heatwatcher.sandbox import layout as layout_mod
+from heatwatcher.sandbox import layout as sandbox_layout
 from heatwatcher.sandbox import process
 
 # How often the decision engine rebuilds its compute model from Nova (s).
@@ -66,7 +66,7 @@ def configure(layout, doc):
         'oslo_messaging_notifications': {'driver': 'noop'},
         'watcher_datasources': {'datasources': 'gnocchi'},
         'gnocchi_client': {'endpoint_type': 'public',
-                           'region_name': layout_mod.REGION},
+                           'region_name': sandbox_layout.REGION},
         'collector': {'collector_plugins': 'compute'},
         'watcher_cluster_data_model_collectors.compute': {
             'period': MODEL_PERIOD},
@@ -74,7 +74,7 @@ def configure(layout, doc):
         'heatwatcher': {'state_path': os.path.join(base, 'state')},
     }
     for group in CLIENT_GROUPS:
-        sections[group] = dict(auth, region_name=layout_mod.REGION,
+        sections[group] = dict(auth, region_name=sandbox_layout.REGION,
                                valid_interfaces='public')
     sections['watcher_clients_auth'].pop('valid_interfaces')
     # The emulated Nova migrates at once: poll it often, not every 5 s.
@@ -83,7 +83,7 @@ def configure(layout, doc):
     sections.update(_strategy_sections(doc))
     config.write_ini(config_file(layout), sections)
     process.run(layout, 'watcher-db-manage create_schema', [
-        layout_mod.bin_path('watcher-db-manage'), '--config-file',
+        sandbox_layout.bin_path('watcher-db-manage'), '--config-file',
         config_file(layout), 'create_schema'], log_name='watcher-setup')
 
 
@@ -92,14 +92,14 @@ def services(layout):
     conf = config_file(layout)
     cwd = layout.path('watcher')
     api = process.Service(layout, 'watcher-api', [
-        layout_mod.bin_path('watcher-api-wsgi'), '--host', '127.0.0.1',
+        sandbox_layout.bin_path('watcher-api-wsgi'), '--host', '127.0.0.1',
         '--port', str(layout.port('watcher')), '--', '--config-file', conf],
         port=layout.port('watcher'), cwd=cwd)
     engine = process.Service(layout, 'watcher-decision-engine', [
-        layout_mod.bin_path('watcher-decision-engine'), '--config-file',
+        sandbox_layout.bin_path('watcher-decision-engine'), '--config-file',
         conf], cwd=cwd)
     applier = process.Service(layout, 'watcher-applier', [
-        layout_mod.bin_path('watcher-applier'), '--config-file', conf],
+        sandbox_layout.bin_path('watcher-applier'), '--config-file', conf],
         cwd=cwd)
     return api, engine, applier
 

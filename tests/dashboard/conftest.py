@@ -114,13 +114,13 @@ def _dashboard_for_sandbox(directory, heatwatcher):
         function started Horizon (and the caller has to stop it).
     """
     from heatwatcher.sandbox import horizon
-    from heatwatcher.sandbox import layout as layout_mod
+    from heatwatcher.sandbox import layout as sandbox_layout
 
     env = _sandbox_env(heatwatcher, directory)
     if env.get('HEATWATCHER_DASHBOARD_URL'):
         return Dashboard(env['HEATWATCHER_DASHBOARD_URL'],
                          env['OS_USERNAME'], env['OS_PASSWORD']), False
-    layout, _services = layout_mod.Layout.load(directory)
+    layout, _services = sandbox_layout.Layout.load(directory)
     try:
         horizon.locate_packages(layout, horizon.horizon_python())
     except Exception as exc:
@@ -145,7 +145,7 @@ def dashboard():
                         os.environ['OS_PASSWORD'])
         return
     from heatwatcher.sandbox import horizon
-    from heatwatcher.sandbox import layout as layout_mod
+    from heatwatcher.sandbox import layout as sandbox_layout
 
     heatwatcher = _command('heatwatcher')
     directory = os.environ.get('HEATWATCHER_SANDBOX_DIR')
@@ -154,7 +154,7 @@ def dashboard():
         parent = os.environ.get('HEATWATCHER_SANDBOX_PARENT', '/var/tmp')
         directory = tempfile.mkdtemp(prefix='heatwatcher-dashboard-',
                                      dir=parent)
-        base_port = layout_mod.find_free_base_port(26000)
+        base_port = sandbox_layout.find_free_base_port(26000)
         started = time.monotonic()
         up = subprocess.run(
             [heatwatcher, 'sandbox', 'up', '--dashboard', '--dir',
@@ -172,7 +172,7 @@ def dashboard():
         yield board
     finally:
         if started_horizon:
-            layout, _services = layout_mod.Layout.load(directory)
+            layout, _services = sandbox_layout.Layout.load(directory)
             horizon.stop(layout)
         if owned:
             subprocess.run([heatwatcher, 'sandbox', 'down', '--dir',

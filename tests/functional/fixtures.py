@@ -15,7 +15,7 @@ import datetime
 
 import fixtures
 
-from heatwatcher.telemetry import series as series_mod
+from heatwatcher.telemetry import series as telemetry_series
 
 NOW = datetime.datetime(2026, 11, 2, 12, 0, tzinfo=datetime.timezone.utc)
 
@@ -32,7 +32,8 @@ class Telemetry(fixtures.Fixture):
     def __init__(self):
         super().__init__()
         self.series = {}
-        self.datasource = series_mod.SeriesDataSource(self.series, now=NOW)
+        self.datasource = telemetry_series.SeriesDataSource(self.series,
+                                                            now=NOW)
         self.calls = []
 
     def _setUp(self):
@@ -54,16 +55,16 @@ class Telemetry(fixtures.Fixture):
         util = (np.arange(samples) * 7) % 101
         watts = np.interp(util / 100.0, np.linspace(0, 1, 11), curve)
         self.series.setdefault('host_cpu_usage', {})[hostname] = \
-            series_mod.Series(start, step, [float(u) for u in util])
+            telemetry_series.Series(start, step, [float(u) for u in util])
         self.series.setdefault('host_power', {})[hostname] = \
-            series_mod.Series(start, step, [float(w) for w in watts])
+            telemetry_series.Series(start, step, [float(w) for w in watts])
 
     def set_host_metric(self, metric, values, samples=12, step=300):
         """Constant ``{hostname: value}`` series of a host ``metric``."""
         start = NOW - datetime.timedelta(seconds=samples * step)
         per = self.series.setdefault(metric, {})
         for name, value in values.items():
-            per[name] = series_mod.Series(start, step, [value] * samples)
+            per[name] = telemetry_series.Series(start, step, [value] * samples)
 
     def set_instance_cycle(self, uuids, days=14, busy=(12, 14), low=10.0,
                            high=80.0):
@@ -80,7 +81,7 @@ class Telemetry(fixtures.Fixture):
         start = NOW - datetime.timedelta(seconds=samples * step)
         per = self.series.setdefault('instance_cpu_usage', {})
         for uuid, pct in percents.items():
-            per[uuid] = series_mod.Series(start, step, [pct] * samples)
+            per[uuid] = telemetry_series.Series(start, step, [pct] * samples)
 
 
 class _Node:

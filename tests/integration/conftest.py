@@ -30,7 +30,7 @@ import time
 
 import pytest
 
-from heatwatcher.sandbox import layout as layout_mod
+from heatwatcher.sandbox import layout as sandbox_layout
 
 BIN_DIR = os.path.dirname(sys.executable)
 UP_TIMEOUT = 1800
@@ -54,7 +54,7 @@ class Sandbox:
 
     def __init__(self, directory):
         self.dir = directory
-        self.layout, self.services = layout_mod.Layout.load(directory)
+        self.layout, self.services = sandbox_layout.Layout.load(directory)
         self.env = dict(os.environ, PYTHONWARNINGS='ignore',
                         **self.layout.credentials())
 
@@ -97,7 +97,7 @@ def sandbox():
         return
     parent = os.environ.get('HEATWATCHER_SANDBOX_PARENT', '/var/tmp')
     directory = tempfile.mkdtemp(prefix='heatwatcher-sandbox-', dir=parent)
-    base_port = layout_mod.find_free_base_port(26000)
+    base_port = sandbox_layout.find_free_base_port(26000)
     heatwatcher = _command('heatwatcher')
     started = time.monotonic()
     up = subprocess.run(

@@ -23,7 +23,7 @@ import time
 
 import pytest
 
-from heatwatcher.sandbox import watcher as watcher_mod
+from heatwatcher.sandbox import watcher as sandbox_watcher
 
 AUDIT_TIMEOUT = 900
 PLAN_TIMEOUT = 1200
@@ -162,7 +162,7 @@ def test_second_audit_plans_no_migration(sandbox, flow):
         pytest.fail('the first action plan was not executed')
     # The emulators send no notifications: wait for the decision engine
     # to rebuild its compute model from Nova.
-    time.sleep(watcher_mod.MODEL_PERIOD * 2 + 5)
+    time.sleep(sandbox_watcher.MODEL_PERIOD * 2 + 5)
     audit_uuid = _create_audit(sandbox, 'integration-second')
     state = sandbox.wait_state('audit', audit_uuid, AUDIT_TIMEOUT)
     assert state == 'SUCCEEDED'

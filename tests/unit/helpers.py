@@ -13,7 +13,7 @@
 
 import numpy as np
 
-from heatwatcher.optimize import problem as problem_mod
+from heatwatcher.optimize import problem as placement_problem
 
 
 def make_problem(hosts, instances):
@@ -28,12 +28,12 @@ def make_problem(hosts, instances):
     cores = np.array([h['cores'] for h in hosts], float)
     idle = np.array([h['idle'] for h in hosts], float)
     peak = np.array([h['peak'] for h in hosts], float)
-    return problem_mod.Problem(
+    return placement_problem.Problem(
         host_names=['h%d' % k for k in range(len(hosts))],
         capacity=np.array([[h['vcpus'], h.get('ram', 1e6),
                             h.get('disk', 1e6)] for h in hosts], float),
         load_cap=cores.copy(),
-        curve=idle[:, None] + (peak - idle)[:, None] * problem_mod.GRID,
+        curve=idle[:, None] + (peak - idle)[:, None] * placement_problem.GRID,
         cores=cores,
         loop=np.array([h['loop'] for h in hosts], bool),
         target=np.array([h['target'] for h in hosts], float),

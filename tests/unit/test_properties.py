@@ -33,7 +33,7 @@ from heatwatcher import exception
 from heatwatcher.optimize import build
 from heatwatcher.optimize import score
 from heatwatcher.optimize import solver
-from heatwatcher.planning import actions as actions_mod
+from heatwatcher.planning import actions as watcher_actions
 from heatwatcher.planning import sequence
 from heatwatcher.strategies import heat_consolidation_settings as hs
 from heatwatcher.telemetry import collect
@@ -115,9 +115,9 @@ def pipeline(hosts, insts, loop, target, action):
     res = solver.solve(problem, solver.Options(time_limit=20,
                                                full_milp_columns=60,
                                                cell_size=3))
-    plan = actions_mod.plan(snap, problem, res.assign, info.migration_type,
-                            action, 'r', {h.name: 'bm-' + h.name
-                                          for h in hosts})
+    plan = watcher_actions.plan(snap, problem, res.assign,
+                                info.migration_type, action, 'r',
+                                {h.name: 'bm-' + h.name for h in hosts})
     acts = [{'action_type': a.action_type, 'input_parameters': dict(
         a.input_parameters, resource_id=a.resource_id)} for a in plan]
     return problem, res, acts, snap

@@ -17,7 +17,7 @@ import numpy as np
 
 from heatwatcher.estimation import fit
 from heatwatcher.estimation import power
-from heatwatcher.optimize import problem as problem_mod
+from heatwatcher.optimize import problem as placement_problem
 from heatwatcher.strategies import heat_consolidation_settings as hs
 
 X5670 = np.array([66.0, 107, 120, 131, 143, 156, 173, 191, 211, 229, 247])
@@ -69,8 +69,8 @@ class TestFallbackChain(unittest.TestCase):
 
     def test_need_is_exact_on_a_non_linear_curve(self):
         # 120 W is reached at exactly 20 % CPU on the X5670 curve
-        u = problem_mod.inverse_utilisation(
+        u = placement_problem.inverse_utilisation(
             np.array([X5670, X5670, X5670]), [120.0, 60.0, 300.0])
         np.testing.assert_allclose([0.2, 0.0, np.inf], u)
-        u = problem_mod.inverse_utilisation(X5670[None, :], [125.5])
+        u = placement_problem.inverse_utilisation(X5670[None, :], [125.5])
         self.assertAlmostEqual(0.25, u[0])

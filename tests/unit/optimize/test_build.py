@@ -18,7 +18,7 @@ import numpy as np
 from heatwatcher.estimation import power
 from heatwatcher import exception
 from heatwatcher.optimize import build
-from heatwatcher.optimize import problem as problem_mod
+from heatwatcher.optimize import problem as placement_problem
 from heatwatcher.strategies import heat_consolidation_settings as hs
 from heatwatcher.telemetry import collect
 from tests import synthetic
@@ -119,5 +119,6 @@ class TestBuild(unittest.TestCase):
         h = cluster.hosts[k]
         self.assertAlmostEqual(cluster.target(h), p.target[0], places=3)
         np.testing.assert_allclose(
-            h.idle_power + (h.max_power - h.idle_power) * problem_mod.GRID,
+            h.idle_power
+            + (h.max_power - h.idle_power) * placement_problem.GRID,
             p.curve[0])

@@ -15,7 +15,7 @@ import unittest
 import numpy as np
 
 from heatwatcher.optimize import greedy
-from heatwatcher.optimize import problem as problem_mod
+from heatwatcher.optimize import problem as placement_problem
 from heatwatcher.optimize import score
 from tests import synthetic
 from tests.unit import helpers
@@ -27,7 +27,7 @@ class TestGreedy(unittest.TestCase):
         rng = np.random.default_rng(5)
         for _ in range(20):
             p = helpers.random_problem(rng, 8, 40)
-            cap, lcap = problem_mod.effective_capacity(p)
+            cap, lcap = placement_problem.effective_capacity(p)
             a = greedy.greedy(p, cap, lcap)
             self.assertTrue(score.is_feasible(p, a, cap, lcap))
             np.testing.assert_array_equal(p.current[~p.movable],

@@ -24,7 +24,7 @@ import numpy as np
 from scipy import optimize
 
 from heatwatcher.optimize import milp
-from heatwatcher.optimize import problem as problem_mod
+from heatwatcher.optimize import problem as placement_problem
 from heatwatcher.optimize import score
 from tests.unit import helpers
 
@@ -43,7 +43,7 @@ def four_by_four():
 
 
 def solve(problem, node_limit=None, mip_rel_gap=1e-4):
-    capacity, load_cap = problem_mod.effective_capacity(problem)
+    capacity, load_cap = placement_problem.effective_capacity(problem)
     return milp.solve_cell(problem, problem.current,
                            np.arange(problem.n_hosts), capacity, load_cap,
                            time_limit=30, mip_rel_gap=mip_rel_gap,
@@ -88,7 +88,7 @@ class FakeMilpTestCase(unittest.TestCase):
         self.assertEqual(status, result.status)
         self.assertIsNotNone(result.assign)
         np.testing.assert_array_equal(self.optimal.assign, result.assign)
-        capacity, load_cap = problem_mod.effective_capacity(self.problem)
+        capacity, load_cap = placement_problem.effective_capacity(self.problem)
         self.assertTrue(score.is_feasible(self.problem, result.assign,
                                           capacity, load_cap))
 
@@ -180,7 +180,7 @@ class RealNodeLimitTestCase(unittest.TestCase):
         self.assertEqual('node_limit', result.status, result.message)
         self.assertIn('solution limit', result.message.lower())
         self.assertIsNotNone(result.assign)
-        capacity, load_cap = problem_mod.effective_capacity(problem)
+        capacity, load_cap = placement_problem.effective_capacity(problem)
         self.assertTrue(score.is_feasible(problem, result.assign, capacity,
                                           load_cap))
         self.assertFalse(

@@ -18,7 +18,7 @@ import numpy as np
 from heatwatcher import exception
 from heatwatcher.optimize import bound
 from heatwatcher.optimize import greedy
-from heatwatcher.optimize import problem as problem_mod
+from heatwatcher.optimize import problem as placement_problem
 from heatwatcher.optimize import score
 from heatwatcher.optimize import solver
 from tests.unit import helpers
@@ -36,7 +36,7 @@ def four_by_four(loop=(True, True, True, True)):
 
 
 def brute_force(p):
-    cap, lcap = problem_mod.effective_capacity(p)
+    cap, lcap = placement_problem.effective_capacity(p)
     best = None
     mov = np.flatnonzero(p.movable)
     for combo in itertools.product(range(p.n_hosts), repeat=len(mov)):
@@ -137,7 +137,7 @@ class TestAgainstBruteForce(unittest.TestCase):
         rng = np.random.default_rng(11)
         for _ in range(3):
             p = helpers.random_problem(rng, 12, 60)
-            cap, lcap = problem_mod.effective_capacity(p)
+            cap, lcap = placement_problem.effective_capacity(p)
             g = score.evaluate(p, greedy.greedy(p, cap, lcap))
             res = solver.solve(p, solver.Options(
                 time_limit=20, full_milp_columns=0, cell_size=5))

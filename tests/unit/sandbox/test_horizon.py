@@ -18,7 +18,7 @@ import unittest
 
 from heatwatcher.sandbox import errors
 from heatwatcher.sandbox import horizon
-from heatwatcher.sandbox import layout as layout_mod
+from heatwatcher.sandbox import layout as sandbox_layout
 
 KEYSTONE_URL = 'http://127.0.0.1:26000/v3'
 
@@ -35,7 +35,7 @@ class TestHorizonSettings(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.TemporaryDirectory()
         self.addCleanup(self.tmp.cleanup)
-        self.layout = layout_mod.Layout(self.tmp.name, base_port=26000)
+        self.layout = sandbox_layout.Layout(self.tmp.name, base_port=26000)
         self.layout.make_dirs()
 
     def test_local_settings_point_at_the_keystone_and_stay_in_dir(self):

@@ -21,7 +21,7 @@ import uuid
 
 from heatwatcher.sandbox import emulators
 from heatwatcher.sandbox import ironic
-from heatwatcher.sandbox import layout as layout_mod
+from heatwatcher.sandbox import layout as sandbox_layout
 
 HOSTS = [('a-01', '6c3a1f0e-1d2b-4c5d-8e9f-000000000001'),
          ('a-02', '6c3a1f0e-1d2b-4c5d-8e9f-000000000002')]
@@ -87,7 +87,7 @@ class IronicConfigTest(unittest.TestCase):
 
     def setUp(self):
         self.tmp = tempfile.mkdtemp()
-        self.layout = layout_mod.Layout(self.tmp, 26000, password='pw')
+        self.layout = sandbox_layout.Layout(self.tmp, 26000, password='pw')
 
     def tearDown(self):
         import shutil
@@ -197,7 +197,7 @@ class IronicConfigTest(unittest.TestCase):
 class IronicNodesTest(unittest.TestCase):
 
     def setUp(self):
-        self.layout = layout_mod.Layout('/nonexistent', 26000)
+        self.layout = sandbox_layout.Layout('/nonexistent', 26000)
         self.base_url = ironic.api_url(self.layout)
         self.sess = FakeIronic(self.base_url)
 
@@ -284,7 +284,7 @@ class IronicNodesTest(unittest.TestCase):
 class RegisterEndpointTest(unittest.TestCase):
 
     def test_service_and_three_endpoints(self):
-        layout = layout_mod.Layout('/nonexistent', 26000)
+        layout = sandbox_layout.Layout('/nonexistent', 26000)
         sess = mock.Mock()
         sess.get.return_value = FakeResponse(200, {'services': [
             {'type': 'identity', 'id': 'k'}]})
@@ -304,7 +304,7 @@ class RegisterEndpointTest(unittest.TestCase):
               c[1]['json']['endpoint']['url']) for c in endpoint_calls])
 
     def test_existing_service_is_kept_and_its_endpoints_updated(self):
-        layout = layout_mod.Layout('/nonexistent', 26000)
+        layout = sandbox_layout.Layout('/nonexistent', 26000)
         sess = mock.Mock()
         sess.get.side_effect = [
             FakeResponse(200, {'services': [{'type': 'baremetal',

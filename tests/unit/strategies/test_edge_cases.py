@@ -22,7 +22,7 @@ from heatwatcher.estimation import thermal
 from heatwatcher import exception
 from heatwatcher.strategies import heat_consolidation
 from heatwatcher.strategies import heat_consolidation_settings as hs
-from heatwatcher.telemetry import series as series_mod
+from heatwatcher.telemetry import series as telemetry_series
 from tests.unit.strategies import test_heat_consolidation as base_tests
 from tests.unit.telemetry import test_collect
 
@@ -151,15 +151,18 @@ class TestHeatSources(base_tests.TestCase):
         s = {'instance_cpu_usage': {}, 'host_power': {}, 'host_cpu_usage': {},
              'host_inlet_temp': {}, 'host_outlet_temp': {}}
         for u in ('i1', 'i2', 'i3'):
-            s['instance_cpu_usage'][u] = series_mod.Series(
+            s['instance_cpu_usage'][u] = telemetry_series.Series(
                 start, step, [60.0] * n)
         for host in ('a', 'b'):
-            s['host_power'][host] = series_mod.Series(start, step, power)
-            s['host_cpu_usage'][host] = series_mod.Series(start, step, util)
-        s['host_inlet_temp']['a'] = series_mod.Series(start, step,
-                                                      [25.0] * n)
-        s['host_outlet_temp']['a'] = series_mod.Series(start, step, outlet)
-        return m, series_mod.SeriesDataSource(s, now=now)
+            s['host_power'][host] = telemetry_series.Series(
+                start, step, power)
+            s['host_cpu_usage'][host] = telemetry_series.Series(
+                start, step, util)
+        s['host_inlet_temp']['a'] = telemetry_series.Series(start, step,
+                                                            [25.0] * n)
+        s['host_outlet_temp']['a'] = telemetry_series.Series(start, step,
+                                                             outlet)
+        return m, telemetry_series.SeriesDataSource(s, now=now)
 
     def test_simulation_reports_kwh_and_time_above(self):
         m, ds = self.telemetry()

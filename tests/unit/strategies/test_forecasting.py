@@ -21,7 +21,7 @@ from watcher.decision_engine.strategy.strategies import base as base_strategy
 
 from heatwatcher.strategies import heat_consolidation
 from heatwatcher.strategies import heat_consolidation_settings as hs
-from heatwatcher.telemetry import series as series_mod
+from heatwatcher.telemetry import series as telemetry_series
 from tests import synthetic
 from tests.unit.strategies import test_heat_consolidation as thc
 
@@ -60,7 +60,7 @@ class TestForecastModes(thc.TestCase):
         values['datasources'] = None
         self.strategy = heat_consolidation.HeatConsolidation(
             config=utils.Struct(values))
-        ds = series_mod.SeriesDataSource(
+        ds = telemetry_series.SeriesDataSource(
             {'instance_cpu_usage': self.series}, now=NOW)
         for name, value in (('compute_model',
                              synthetic.to_model(self.cluster)),

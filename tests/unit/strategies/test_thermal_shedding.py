@@ -20,7 +20,7 @@ from watcher.decision_engine.model import model_root
 
 from heatwatcher.strategies import thermal_shedding
 from heatwatcher.strategies import thermal_shedding_settings
-from heatwatcher.telemetry import series as series_mod
+from heatwatcher.telemetry import series as telemetry_series
 from tests.unit.strategies import test_heat_consolidation as strategy_tests
 
 NOW = datetime.datetime(2026, 1, 1, 12, tzinfo=datetime.timezone.utc)
@@ -69,12 +69,13 @@ def cluster_model(hosts):
 def temperatures(per_host, cpu_uuids=()):
     """Datasource with an outlet temperature per host and 50 % CPU."""
     start = NOW - datetime.timedelta(hours=1)
-    return series_mod.SeriesDataSource({
-        'host_outlet_temp': {name: series_mod.Series(start, 300, [degrees]
-                                                     * 12)
-                             for name, degrees in per_host.items()},
-        'instance_cpu_usage': {uuid: series_mod.Series(start, 300, [50] * 12)
-                               for uuid in cpu_uuids}}, now=NOW)
+    return telemetry_series.SeriesDataSource({
+        'host_outlet_temp': {
+            name: telemetry_series.Series(start, 300, [degrees] * 12)
+            for name, degrees in per_host.items()},
+        'instance_cpu_usage': {
+            uuid: telemetry_series.Series(start, 300, [50] * 12)
+            for uuid in cpu_uuids}}, now=NOW)
 
 
 class TestThermalSheddingStrategy(strategy_tests.TestCase):

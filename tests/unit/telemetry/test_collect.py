@@ -19,7 +19,7 @@ from watcher.decision_engine.model import element
 from watcher.decision_engine.model import model_root
 
 from heatwatcher.telemetry import collect
-from heatwatcher.telemetry import series as series_mod
+from heatwatcher.telemetry import series as telemetry_series
 from heatwatcher import timestamps
 
 NOW = datetime.datetime(2026, 1, 1, 12, tzinfo=datetime.timezone.utc)
@@ -47,8 +47,8 @@ def model(hosts):
 
 def datasource(values):
     start = NOW - datetime.timedelta(hours=1)
-    return series_mod.SeriesDataSource({'instance_cpu_usage': {
-        uuid: series_mod.Series(start, 300, v) for uuid, v in
+    return telemetry_series.SeriesDataSource({'instance_cpu_usage': {
+        uuid: telemetry_series.Series(start, 300, v) for uuid, v in
         values.items()}}, now=NOW)
 
 
@@ -129,10 +129,11 @@ class TestInstanceSeries(unittest.TestCase):
     def test_in_memory_arrays_equal_its_statistic_series(self):
         m = model([('h1', 'up', 'enabled', ['a', 'b', 'c'])])
         start = NOW - datetime.timedelta(hours=2)
-        ds = series_mod.SeriesDataSource({'instance_cpu_usage': {
-            'a': series_mod.Series(start, 100, np.arange(72.0)),
-            'b': series_mod.Series(start + datetime.timedelta(seconds=7),
-                                   60, [None, 3.0] * 60)}}, now=NOW)
+        ds = telemetry_series.SeriesDataSource({'instance_cpu_usage': {
+            'a': telemetry_series.Series(start, 100, np.arange(72.0)),
+            'b': telemetry_series.Series(
+                start + datetime.timedelta(seconds=7), 60,
+                [None, 3.0] * 60)}}, now=NOW)
         out, _, notes = collect.instance_series(ds, m, ['a', 'b', 'c'],
                                                 5400, 300)
         self.assertEqual(['instance_cpu_usage: no data for 1 of 3 '
