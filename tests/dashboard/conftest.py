@@ -55,6 +55,25 @@ UP_TIMEOUT = 1800
 BIN_DIR = os.path.dirname(sys.executable)
 
 
+# What watcher-dashboard shows in a cell with no value (a unit of None).
+EMPTY_CELL = '-'
+
+
+def assert_lists_indicators(rows, goal):
+    """``rows`` (``{name: table row}``) are the goal's indicators.
+
+    Every indicator of ``goal``'s efficacy specification is listed, with
+    its description and unit, and nothing else.
+    """
+    expected = goal.get_efficacy_specification(
+        ).get_indicators_specifications()
+    assert sorted(rows) == sorted(spec.name for spec in expected)
+    for spec in expected:
+        row = rows[spec.name]
+        assert row['Description'] == spec.description, spec.name
+        assert row['Unit'] == (spec.unit or EMPTY_CELL), spec.name
+
+
 def in_ci():
     """True when running in CI, where nothing may be skipped."""
     return os.environ.get('CI', '').lower() in ('1', 'true', 'yes')

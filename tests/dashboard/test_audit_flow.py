@@ -26,6 +26,7 @@ import pytest
 
 from heatwatcher.goals import heat_reuse
 from heatwatcher.strategies import heat_consolidation
+from tests.dashboard import conftest
 
 AUDIT_TIMEOUT = 900
 PLAN_TIMEOUT = 1200
@@ -36,7 +37,6 @@ AUDIT_PARAMETERS = {
     'loop_hosts': ['a-0[1-6]', 'b-0[1-6]'],
     'target_heat_rate': 200.0,
 }
-EMPTY_CELL = '-'
 
 
 @pytest.fixture(scope='module')
@@ -190,13 +190,8 @@ def test_action_plan_page_shows_indicators_and_global_efficacy(admin, flow):
     admin.screenshot('14-action-plan')
     shown = {row['Name']: row for row in admin.table(
         'related_efficacy_indicators')}
-    expected = heat_reuse.HeatReuse.get_efficacy_specification(
-        ).get_indicators_specifications()
-    assert sorted(shown) == sorted(spec.name for spec in expected)
-    for spec in expected:
-        row = shown[spec.name]
-        assert row['Description'] == spec.description, spec.name
-        assert row['Unit'] == (spec.unit or EMPTY_CELL), spec.name
+    conftest.assert_lists_indicators(shown, heat_reuse.HeatReuse)
+    for row in shown.values():
         float(row['Value'])
     # The detail page has no global efficacy: the list's Efficacy column.
     admin.open('admin/action_plans/')

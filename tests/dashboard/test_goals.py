@@ -16,11 +16,10 @@ import pytest
 
 from heatwatcher.goals import heat_reuse
 from heatwatcher.goals import thermal_event_mitigation
+from tests.dashboard import conftest
 
 GOALS = (heat_reuse.HeatReuse,
          thermal_event_mitigation.ThermalEventMitigation)
-# What watcher-dashboard shows in a cell with no value (a unit of None).
-EMPTY_CELL = '-'
 
 
 def test_login(fresh_browser):
@@ -72,10 +71,4 @@ def test_goal_page_lists_the_efficacy_specification(admin, goal):
     assert goal.get_display_name() in admin.driver.title
     shown = {row['Name']: row for row in admin.table(
         'efficacy_specification')}
-    expected = goal.get_efficacy_specification(
-        ).get_indicators_specifications()
-    assert sorted(shown) == sorted(spec.name for spec in expected)
-    for spec in expected:
-        row = shown[spec.name]
-        assert row['Description'] == spec.description, spec.name
-        assert row['Unit'] == (spec.unit or EMPTY_CELL), spec.name
+    conftest.assert_lists_indicators(shown, goal)
