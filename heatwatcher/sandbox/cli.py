@@ -18,6 +18,7 @@ missing and cannot be installed). ``status`` exits 0 only if every
 service runs. ``down`` stops the services by their recorded pids.
 """
 
+import datetime
 import os
 import shlex
 import shutil
@@ -166,6 +167,7 @@ def up(args):
 
 def _up(layout, args, progress, started):
     from heatwatcher.sandbox import emulators
+    from heatwatcher.sandbox import feeder
     from heatwatcher.sandbox import gnocchi
     from heatwatcher.sandbox import infra
     from heatwatcher.sandbox import ironic
@@ -212,7 +214,11 @@ def _up(layout, args, progress, started):
     api.wait(lambda: gnocchi.ready(layout), timeout=120)
     progress('gnocchi up at %s' % layout.url('gnocchi'))
     sess = keystone.admin_session(layout)
-    telemetry.write(layout, sess, doc, progress)
+    now = datetime.datetime.now(datetime.timezone.utc)
+    telemetry.write(layout, sess, doc, progress, now=now)
+    start(feeder.service(layout, args.snapshot,
+                         telemetry.time_shift(doc, now)))
+    progress('telemetry feeder started (keeps the series current)')
     topology = emulators.write_topology(layout, doc)
     for service in emulators.services(layout, topology):
         start(service)

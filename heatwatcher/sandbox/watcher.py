@@ -33,6 +33,7 @@ from heatwatcher.sandbox import process
 MODEL_PERIOD = 30
 
 DATABASE = 'watcher'
+PARALLEL_ACTIONS = 8
 CLIENT_GROUPS = ('watcher_clients_auth', 'nova', 'placement', 'ironic',
                  'cinder')
 
@@ -71,6 +72,10 @@ def configure(layout, doc):
         'watcher_cluster_data_model_collectors.compute': {
             'period': MODEL_PERIOD},
         'watcher_applier': {'workflow_engine': 'heat_guarded'},
+        # As many workers as the planner runs migrations at once (the
+        # default is the number of CPUs: two here).
+        'watcher_workflow_engines.heat_guarded': {
+            'max_workers': PARALLEL_ACTIONS},
         'heatwatcher': {'state_path': os.path.join(base, 'state')},
     }
     for group in CLIENT_GROUPS:
