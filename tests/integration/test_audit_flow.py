@@ -23,6 +23,7 @@ import ast
 import json
 import os
 import time
+import uuid
 
 import pytest
 
@@ -49,7 +50,12 @@ def flow():
 
 
 def _create_audit(sandbox, name, *parameters):
-    """``audit create``; ``parameters`` are ``key=value`` audit parameters."""
+    """``audit create``; ``parameters`` are ``key=value`` audit parameters.
+
+    Audit names are unique in Watcher: ``name`` gets a random suffix, so
+    that the tests can run again on a reused sandbox.
+    """
+    name = '%s-%s' % (name, uuid.uuid4().hex[:8])
     options = []
     for parameter in parameters:
         options += ['-p', parameter]
