@@ -61,3 +61,14 @@ class BaremetalNodeNotFound(HeatwatcherException):
                'found for host(s) %(hosts)s; register them in Ironic (extra '
                'compute_node_id = hypervisor id) or use idle_host_action '
                '"disable"')
+
+
+class TelemetryUnreachable(HeatwatcherException):
+    """The datasource does not answer at all (connection refused, timeout).
+
+    Reading it resource by resource would only repeat the failure, with
+    Watcher's retries, for every resource.
+    """
+
+    msg_fmt = ('telemetry unreachable: the %(datasource)s datasource does '
+               'not answer (%(reason)s); no plan is made without telemetry')

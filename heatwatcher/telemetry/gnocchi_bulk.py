@@ -31,7 +31,12 @@ by the datasource's ``METRIC_MAP`` (for ``instance_cpu_usage`` the raw
 10. The answer is parsed into :class:`~heatwatcher.timestamps.Samples`
 without going through a datetime per point.
 
-Any failure raises :class:`BulkReadFailed`; the caller
+A Gnocchi that cannot be reached at all (connection refused or timed
+out) raises :class:`~heatwatcher.exception.TelemetryUnreachable`, which
+fails the audit at once: reading per resource would repeat the failure
+with Watcher's retries (``query_max_retries`` x ``query_interval``) for
+every resource, and leave the audit ONGOING for as long. Any other failure
+raises :class:`BulkReadFailed`; the caller
 (:func:`heatwatcher.telemetry.collect.read_metric`) then reads per resource
 with a note.
 """
@@ -64,6 +69,24 @@ class BulkReadFailed(exception.HeatwatcherException):
     """The aggregates API did not give the series (any cause)."""
 
     msg_fmt = 'bulk read from Gnocchi failed: %(reason)s'
+
+
+def _connection_errors():
+    """Exception classes that mean the service cannot be reached at all."""
+    from gnocchiclient import exceptions as gnocchi_exceptions
+    from keystoneauth1 import exceptions as ks_exceptions
+    return (gnocchi_exceptions.ConnectionFailure,
+            gnocchi_exceptions.ConnectionTimeout,
+            ks_exceptions.ConnectionError)
+
+
+def _failed(exc):
+    """The error to raise for ``exc``: unreachable, or a failed bulk read."""
+    if isinstance(exc, _connection_errors()):
+        return exception.TelemetryUnreachable(
+            datasource=NAME, reason='%s: %s' % (type(exc).__name__,
+                                                str(exc)[:160]))
+    return BulkReadFailed(reason='%s: %s' % (type(exc).__name__, exc))
 
 
 def applies(datasource):
@@ -189,7 +212,9 @@ def instance_cpu_means(datasource, instances, period, granularity,
     :param instances: ``{key: Watcher instance}`` (``uuid``, ``vcpus``).
     :returns: ``({key: percent}, notes)``; instances without data are
         absent.
-    :raises BulkReadFailed: on any failure.
+    :raises BulkReadFailed: on any other failure.
+    :raises: :class:`~heatwatcher.exception.TelemetryUnreachable` if
+        Gnocchi cannot be reached.
     """
     try:
         meter = datasource.METRIC_MAP.get('instance_cpu_usage')
@@ -212,7 +237,7 @@ def instance_cpu_means(datasource, instances, period, granularity,
             rate *= 100 / (granularity * 10e8) / (instances[key].vcpus or 1)
             means[key] = rate
     except Exception as exc:
-        raise BulkReadFailed(reason='%s: %s' % (type(exc).__name__, exc))
+        raise _failed(exc)
     return means, ['instance_cpu_usage (mean): read in bulk from Gnocchi '
                    '(aggregates API, %d requests for %d instances)'
                    % (requests, len(instances))]
@@ -232,7 +257,10 @@ def read(datasource, resources, resource_type, metric, start, end,
     :param what: the resources' name in notes (``'instances'``).
     :returns: ``({key: Samples}, notes)``; resources without the metric or
         without measures are absent (a note counts them).
-    :raises BulkReadFailed: on any failure of the requests or the answer.
+    :raises BulkReadFailed: on any other failure of the requests or the
+        answer.
+    :raises: :class:`~heatwatcher.exception.TelemetryUnreachable` if
+        Gnocchi cannot be reached.
     """
     try:
         meter = datasource.METRIC_MAP.get(metric)
@@ -252,7 +280,7 @@ def read(datasource, resources, resource_type, metric, start, end,
     except BulkReadFailed:
         raise
     except Exception as exc:
-        raise BulkReadFailed(reason='%s: %s' % (type(exc).__name__, exc))
+        raise _failed(exc)
     scale = SCALE.get(metric)
     per = {key: (timestamps.Samples(samples.times, samples.values * scale)
                  if scale else samples)

@@ -31,6 +31,7 @@ import numpy as np
 from watcher import conf  # noqa: F401  (registers watcher_datasources)
 from watcher.decision_engine.datasources import gnocchi
 
+from heatwatcher import exception
 from heatwatcher.telemetry import collect
 from heatwatcher.telemetry import gnocchi_bulk
 from tests.unit.telemetry import test_collect
@@ -298,6 +299,24 @@ class TestGnocchiBulk(unittest.TestCase):
             'read per instance instead (9 requests)'), snapshot.notes)
         self.assertEqual(8, sum(instance.cpu_percent is not None
                                 for instance in snapshot.instances))
+
+    def test_unreachable_gnocchi_fails_at_once_naming_it(self):
+        # Per resource, Watcher would retry every read query_max_retries
+        # times: an audit would stay ONGOING for an hour on a dead Gnocchi.
+        self.fake.fail_aggregates = gnocchi_exceptions.ConnectionFailure(
+            message='Unable to establish connection to '
+                    'http://gnocchi:8041/v1/aggregates')
+        for read in (
+                lambda: collect.collect(self.model, self.datasource, 3600,
+                                        300),
+                lambda: collect.instance_series(
+                    self.datasource, self.model, self.uuids, 7200, 300)):
+            with self.assertRaises(exception.TelemetryUnreachable) as caught:
+                read()
+            self.assertIn('telemetry unreachable: the gnocchi datasource '
+                          'does not answer (ConnectionFailure: ',
+                          str(caught.exception))
+        self.assertNotIn('measures', self.fake.kinds())
 
     def test_snapshot_capture_reads_in_bulk(self):
         from heatwatcher.snapshot import capture
