@@ -41,7 +41,9 @@ SERVICE_PORTS = {
     'horizon': 'horizon',
 }
 # Signals that stop a service quickly and cleanly (default SIGTERM).
-STOP_SIGNALS = {'postgres': signal.SIGINT}
+# uWSGI's graceful stop of gnocchi-api (SIGTERM) can hang until the stop
+# timeout; SIGINT stops it at once.
+STOP_SIGNALS = {'postgres': signal.SIGINT, 'gnocchi-api': signal.SIGINT}
 # Data directories ``up`` recreates when it reuses a stopped sandbox.
 DATA_DIRS = ('rabbitmq', 'postgres', 'keystone', 'gnocchi', 'emulators',
              'ironic', 'watcher', 'horizon', 'pids', 'logs')
