@@ -23,20 +23,24 @@ INDICATORS = [
     ('hosts_reaching_target_count',
      'Loop hosts whose estimated heat rate after the plan is at or above '
      'their target.', None, 'integer'),
-    ('heat_rate_before', 'Estimated heat produced by the loop hosts before '
-     'the plan.', 'W', 'number'),
-    ('heat_rate_after', 'Estimated heat produced by the loop hosts after '
-     'the plan.', 'W', 'number'),
-    ('harvested_heat_rate_before', 'Heat produced by the loop hosts at or '
-     'above their target before the plan (the heat the loop can take).',
-     'W', 'number'),
-    ('harvested_heat_rate_after', 'Heat produced by the loop hosts at or '
-     'above their target after the plan.', 'W', 'number'),
+    ('heat_rate_before', 'Estimated heat rate of the loop hosts before the '
+     'plan.', 'W', 'number'),
+    ('heat_rate_after', 'Estimated heat rate of the loop hosts after the '
+     'plan.', 'W', 'number'),
+    ('harvested_heat_rate_before', 'Heat rate of the loop hosts at or above '
+     'their target before the plan: the heat the loop can take.', 'W',
+     'number'),
+    ('harvested_heat_rate_after', 'Heat rate of the loop hosts at or above '
+     'their target after the plan.', 'W', 'number'),
     ('released_compute_nodes_count', 'Compute nodes the plan empties and '
      'releases.', None, 'integer'),
     ('instance_migrations_count', 'Instance migrations in the plan.', None,
      'integer'),
 ]
+
+
+# Decimals of the global efficacy: Horizon shows the stored value as it is.
+GLOBAL_EFFICACY_DECIMALS = 1
 
 
 class _Indicator(indicators.IndicatorSpecification):
@@ -64,7 +68,7 @@ class HeatReuseSpecification(efficacy_base.EfficacySpecification):
             name='hosts_reaching_target_ratio',
             description='Loop hosts reaching their target heat rate after '
                         'the plan, in percent of the loop hosts.',
-            unit='%', value=float(value))]
+            unit='%', value=round(float(value), GLOBAL_EFFICACY_DECIMALS))]
 
 
 class HeatReuse(base.Goal):

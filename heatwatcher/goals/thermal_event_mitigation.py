@@ -30,12 +30,12 @@ INDICATORS = [
      'integer'),
     ('instances_stopped_count', 'Instances stopped because they fit '
      'nowhere (evacuation_policy stop_low_priority).', None, 'integer'),
-    ('projected_heat_reduction', 'Heat (W) removed from the hot zones once '
+    ('projected_heat_reduction', 'Heat rate removed from the hot zones once '
      'the plan has run.', 'W', 'number'),
-    ('required_heat_reduction', 'Heat (W) the hot zones had to shed.', 'W',
+    ('required_heat_reduction', 'Heat rate the hot zones had to shed.', 'W',
      'number'),
-    ('hottest_zone_temperature', 'Temperature (degC) of the hottest '
-     'thermal zone.', 'degC', 'number'),
+    ('hottest_zone_temperature', 'Temperature of the hottest thermal zone.',
+     '°C', 'number'),
 ]
 
 
@@ -61,7 +61,8 @@ class ThermalEventSpecification(efficacy_base.EfficacySpecification):
             name='heat_reduction_coverage',
             description='Projected heat reduction in percent of what the '
                         'hot zones had to shed (100 when nothing had to).',
-            unit='%', value=float(value))]
+            unit='%', value=round(float(value),
+                                  heat_reuse.GLOBAL_EFFICACY_DECIMALS))]
 
 
 class ThermalEventMitigation(base.Goal):

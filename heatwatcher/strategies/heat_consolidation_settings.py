@@ -104,7 +104,7 @@ OPTIONS = [
              'and the time simulated by heat_source simulation.'),
     cfg.FloatOpt(
         'min_useful_temperature', default=45.0,
-        help='Outlet temperature (deg C) above which the loop can use the '
+        help='Outlet temperature (°C) above which the loop can use the '
              'heat (for a two-phase loop: the coolant\'s boiling point).'),
     cfg.FloatOpt(
         'target_time_above', default=0.9, min=0.0, max=1.0,

@@ -41,15 +41,15 @@ OPTIONS = [
                         ('mean', 'mean of the hosts')],
                help='How a zone\'s temperature is made from its hosts\'.'),
     cfg.FloatOpt('trigger_temperature', default=40.0,
-                 help='T1 (degC): a zone at or above it is in a thermal '
+                 help='T1 (°C): a zone at or above it is in a thermal '
                       'event and sheds hosts.'),
     cfg.FloatOpt('clear_temperature', default=37.0,
-                 help='T2 (degC), below T1: the event is over below it.'),
+                 help='T2 (°C), below T1: the event is over below it.'),
     cfg.FloatOpt('power_up_temperature', default=34.0,
-                 help='T3 (degC), at most T2: shed hosts come back while '
+                 help='T3 (°C), at most T2: shed hosts come back while '
                       'the zone stays below it.'),
     cfg.FloatOpt('watts_per_degree', default=400.0, min=1.0,
-                 help='Heat (W) a zone must shed per degC above T2, and '
+                 help='Heat (W) a zone must shed per °C above T2, and '
                       'the rise per W brought back.'),
     cfg.Opt('heat_budget', type=types.Dict(types.Float(min=0)), default={},
             help='Per zone, the heat (W) its degraded cooling can remove; '
