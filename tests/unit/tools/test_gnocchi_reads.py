@@ -1,0 +1,108 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""The pure helpers of tools/bench/gnocchi_reads.py (no sandbox needed)."""
+
+import datetime
+import importlib
+import os
+import sys
+import unittest
+
+import numpy as np
+
+from heatwatcher import timestamps
+
+BENCH = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.dirname(os.path.abspath(__file__))))), 'tools', 'bench')
+
+
+def _module():
+    sys.path.insert(0, BENCH)  # the script imports results from there
+    try:
+        return importlib.import_module('gnocchi_reads')
+    finally:
+        sys.path.remove(BENCH)
+
+
+gnocchi_reads = _module()
+UTC = datetime.timezone.utc
+
+
+def _samples(values, start=0):
+    return timestamps.Samples(
+        np.arange(start, start + 300 * len(values), 300, dtype=np.int64),
+        np.array(values, dtype=float))
+
+
+class TestCompare(unittest.TestCase):
+
+    def test_identical_series(self):
+        got = gnocchi_reads.compare_samples(
+            {'a': _samples([1.0, np.nan, 3.0])},
+            {'a': _samples([1.0, np.nan, 3.0])})
+        self.assertTrue(gnocchi_reads.identical(got))
+        self.assertEqual((1, 3), (got['series'], got['points']))
+
+    def test_value_and_time_differences_are_counted(self):
+        got = gnocchi_reads.compare_samples(
+            {'a': _samples([1.0, 2.0]), 'b': _samples([1.0]),
+             'c': _samples([5.0])},
+            {'a': _samples([1.0, 2.5]), 'b': _samples([1.0], start=300),
+             'd': _samples([5.0])})
+        self.assertFalse(gnocchi_reads.identical(got))
+        self.assertEqual(1, got['value_mismatches'])
+        self.assertEqual(0.5, got['max_abs_difference'])
+        self.assertEqual(1, got['time_mismatches'])
+        self.assertEqual((1, 1), (got['only_bulk'],
+                                  got['only_per_resource']))
+
+    def test_values(self):
+        got = gnocchi_reads.compare_values({'a': 1.0, 'b': None, 'c': 2.0},
+                                           {'a': 1.0, 'b': 3.0, 'c': 2.25})
+        self.assertEqual({'values': 2, 'only_bulk': 0,
+                          'only_per_resource': 1, 'value_mismatches': 1,
+                          'max_abs_difference': 0.25}, got)
+
+
+class TestWindow(unittest.TestCase):
+
+    def test_series_end_is_one_step_before_the_current_step(self):
+        now = datetime.datetime(2026, 11, 23, 4, 17, 42, tzinfo=UTC)
+        self.assertEqual(datetime.datetime(2026, 11, 23, 4, 10, tzinfo=UTC),
+                         gnocchi_reads.series_end(now, 300))
+
+    def test_boundaries_between(self):
+        self.assertEqual(0, gnocchi_reads.boundaries_between(301, 599, 300))
+        self.assertEqual(1, gnocchi_reads.boundaries_between(599, 601, 300))
+
+
+class TestMarkdown(unittest.TestCase):
+
+    def test_renders_rows_and_totals(self):
+        figures = {'seconds': 1.0, 'requests': 3, 'mib': 2.0,
+                   'client_cpu_seconds': 0.1,
+                   'gnocchi_api_cpu_seconds': 0.8}
+        row = {'read': 'host_power (series, 7 d)', 'resources': 20,
+               'bulk': figures, 'per_resource': dict(figures, seconds=3.0),
+               'speedup': 3.0, 'identical': True,
+               'comparison': {}}
+        run = {'hosts': 20, 'instances': 200, 'measured_at': 'T',
+               'machine': 'x', 'python': '3', 'cpus': 2, 'sandbox': '/s',
+               'series_end': 'E',
+               'rounds': [{'order': ['bulk', 'per_resource'], 'rows': [row],
+                           'total': gnocchi_reads.totals([row])}]}
+        text = gnocchi_reads.markdown([run])
+        self.assertIn('## 20 hosts, 200 instances', text)
+        self.assertIn('| 1 | host_power (series, 7 d) | 20 | 1.00 | 3 | '
+                      '2.0 | 0.80 | 0.10 | 3.00 |', text)
+        self.assertIn('| **total** |', text)
+        self.assertIn('| 3.0x | yes |', text)

@@ -1,0 +1,568 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""Gnocchi reads of an audit: bulk (aggregates API) vs per resource.
+
+Against a running ``heatwatcher sandbox`` (a real Keystone and Gnocchi),
+reads what a default ``heat_consolidation`` audit reads from Gnocchi, twice
+in the same run, through the same Watcher datasource (configured from the
+sandbox's ``watcher/watcher.conf`` as ``heatwatcher snapshot`` configures
+it: :func:`heatwatcher.snapshot.run.configure` and
+:func:`heatwatcher.snapshot.capture.datasource_backend`):
+
+- ``bulk``: heatwatcher's path, :mod:`heatwatcher.telemetry.gnocchi_bulk`
+  (resource search + ``POST /v1/aggregates?groupby=id``);
+- ``per resource``: Watcher's own calls, as
+  :mod:`heatwatcher.telemetry.collect` makes them when the bulk path does
+  not apply (``get_instance_cpu_usage`` and ``statistic_series``, one
+  request per instance, two per host).
+
+The reads (the audit's, default settings of
+:mod:`heatwatcher.strategies.heat_consolidation_settings`):
+
+1. ``instance_cpu_usage`` mean over ``period`` (``collect.collect``);
+2. ``instance_cpu_usage`` series over ``forecast_window`` (14 days;
+   ``collect.instance_series``, mode auto/proactive);
+3. ``host_power`` and ``host_cpu_usage`` series over ``fit_window`` (7 days;
+   ``collect.host_series``, heat_source model).
+
+The series windows end at the last step boundary before the run minus one
+step, the same for both paths, so that the sandbox's telemetry feeder and
+gnocchi-metricd, which add a point per step, cannot change the data between
+the two reads. The means end at "now" (each path takes its own clock, as in
+an audit): a step boundary crossed between the two reads can change the
+latest rate, and the result says whether one was crossed.
+
+Values are compared exactly: both paths read the same Gnocchi aggregates
+(JSON floats parsed by the same ``json`` module), so they must be equal bit
+for bit; any difference is counted and its largest size reported.
+
+Wall seconds include parsing into :class:`~heatwatcher.timestamps.Samples`
+(both paths end there). HTTP requests and response bytes are counted on
+keystoneauth's ``Session.request`` (token requests included). CPU
+seconds are the benchmark process's (``client``) and those of the sandbox's
+gnocchi-api processes (from ``/proc``, its pid file and children): they
+show where the time goes.
+
+Usage: ``python tools/bench/gnocchi_reads.py --sandbox DIR
+[--output-dir doc/source/benchmarks] [--repeat N] [--note TEXT]``.
+"""
+
+import argparse
+import contextlib
+import datetime
+import json
+import logging
+import os
+import platform
+import sys
+import time
+import types
+import warnings
+
+import numpy as np
+
+import results  # tools/bench, the script's directory
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+sys.path.insert(0, ROOT)
+NAME = 'gnocchi_reads'
+UTC = datetime.timezone.utc
+
+
+class NotRunning(Exception):
+    """The sandbox is not there or its Keystone/Gnocchi do not answer."""
+
+
+def defaults():
+    """The audit's default settings that decide what it reads."""
+    from heatwatcher.strategies import heat_consolidation_settings as hcs
+    opts = {opt.dest: opt.default for opt in hcs.OPTIONS}
+    return {name: opts[name] for name in (
+        'period', 'granularity', 'fit_window', 'forecast_window')}
+
+
+def series_end(now, granularity):
+    """End of the series windows: one step before ``now``'s step start."""
+    seconds = int(now.timestamp()) // granularity * granularity - granularity
+    return datetime.datetime.fromtimestamp(seconds, UTC)
+
+
+def boundaries_between(began, ended, granularity):
+    """Step boundaries (epoch s, multiples of ``granularity``) crossed."""
+    return int(ended // granularity) - int(began // granularity)
+
+
+def compare_samples(bulk, per):
+    """Compare two ``{key: Samples}``; exact, NaN equal to NaN.
+
+    :returns: dict of counts: ``series`` (in both), ``only_bulk``,
+        ``only_per_resource``, ``points``, ``time_mismatches`` (series
+        whose timestamps differ), ``value_mismatches`` (points), and
+        ``max_abs_difference``.
+    """
+    common = sorted(set(bulk) & set(per))
+    out = {'series': len(common), 'only_bulk': len(set(bulk) - set(per)),
+           'only_per_resource': len(set(per) - set(bulk)), 'points': 0,
+           'time_mismatches': 0, 'value_mismatches': 0,
+           'max_abs_difference': 0.0}
+    for key in common:
+        a, b = bulk[key], per[key]
+        if len(a.times) != len(b.times) or not np.array_equal(a.times,
+                                                              b.times):
+            out['time_mismatches'] += 1
+            continue
+        out['points'] += len(a.times)
+        same = (a.values == b.values) | (np.isnan(a.values)
+                                         & np.isnan(b.values))
+        if not same.all():
+            out['value_mismatches'] += int((~same).sum())
+            out['max_abs_difference'] = max(out['max_abs_difference'], float(
+                np.nanmax(np.abs(a.values - b.values))))
+    return out
+
+
+def compare_values(bulk, per):
+    """Compare two ``{key: float or None}`` exactly (the means)."""
+    keys = set(bulk) | set(per)
+    both = [key for key in keys
+            if bulk.get(key) is not None and per.get(key) is not None]
+    differ = [key for key in both if bulk[key] != per[key]]
+    return {'values': len(both),
+            'only_bulk': sum(1 for key in keys if bulk.get(key) is not None
+                             and per.get(key) is None),
+            'only_per_resource': sum(1 for key in keys
+                                     if per.get(key) is not None
+                                     and bulk.get(key) is None),
+            'value_mismatches': len(differ),
+            'max_abs_difference': max((abs(bulk[key] - per[key])
+                                       for key in differ), default=0.0)}
+
+
+def identical(comparison):
+    """True when a comparison found nothing different or missing."""
+    return not any(comparison.get(field) for field in (
+        'only_bulk', 'only_per_resource', 'time_mismatches',
+        'value_mismatches'))
+
+
+class RequestCounter:
+    """Count keystoneauth requests (and response bytes) while active."""
+
+    def __init__(self):
+        self.requests = 0
+        self.bytes = 0
+
+    @contextlib.contextmanager
+    def counting(self):
+        from keystoneauth1 import session
+        original = session.Session.request
+        counter = self
+
+        def request(self, *args, **kwargs):
+            response = original(self, *args, **kwargs)
+            counter.requests += 1
+            counter.bytes += len(response.content or b'')
+            return response
+
+        session.Session.request = request
+        try:
+            yield self
+        finally:
+            session.Session.request = original
+
+
+def process_tree(pid):
+    """``pid`` and its descendants (from /proc), or [] if it is gone."""
+    children = {}
+    for entry in os.listdir('/proc'):
+        if entry.isdigit():
+            try:
+                with open('/proc/%s/stat' % entry) as f:
+                    fields = f.read().rsplit(')', 1)[1].split()
+            except OSError:
+                continue
+            children.setdefault(int(fields[1]), []).append(int(entry))
+    found, todo = [], [pid] if pid and os.path.exists('/proc/%d' % pid) \
+        else []
+    while todo:
+        found.append(todo.pop())
+        todo += children.get(found[-1], [])
+    return found
+
+
+def cpu_seconds(pids):
+    """User + system CPU seconds of ``pids`` so far (gone ones count 0)."""
+    ticks = 0
+    for pid in pids:
+        try:
+            with open('/proc/%d/stat' % pid) as f:
+                fields = f.read().rsplit(')', 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / float(os.sysconf('SC_CLK_TCK'))
+
+
+def timed(function, server_pids=()):
+    """Run ``function()``.
+
+    :returns: ``(result, wall s, requests, bytes, client CPU s, server
+        CPU s)``; server CPU is that of ``server_pids`` (gnocchi-api).
+    """
+    counter = RequestCounter()
+    with counter.counting():
+        server = cpu_seconds(server_pids)
+        client = time.process_time()
+        began = time.perf_counter()
+        result = function()
+        seconds = time.perf_counter() - began
+        client = time.process_time() - client
+        server = cpu_seconds(server_pids) - server
+    return result, seconds, counter.requests, counter.bytes, client, server
+
+
+def _quiet():
+    warnings.filterwarnings('ignore')
+    logging.disable(logging.WARNING)
+
+
+def open_sandbox(directory):
+    """Layout of the running sandbox in ``directory``.
+
+    :raises NotRunning: with what is missing.
+    """
+    from heatwatcher.sandbox import errors
+    from heatwatcher.sandbox import layout as sandbox_layout
+    from heatwatcher.sandbox import process
+    try:
+        layout, services = sandbox_layout.Layout.load(directory)
+    except errors.NotRunning:
+        raise NotRunning('no sandbox in %s (no sandbox.json): start one with '
+                         '"heatwatcher sandbox up --dir %s"'
+                         % (directory, directory))
+    for service in ('keystone', 'gnocchi'):
+        if not process.port_open(layout.port(service)):
+            raise NotRunning('the sandbox in %s is not running: %s does not '
+                             'answer on 127.0.0.1:%d ("heatwatcher sandbox '
+                             'status --dir %s")' % (
+                                 directory, service, layout.port(service),
+                                 directory))
+    conf = layout.path('watcher', 'watcher.conf')
+    if not os.path.exists(conf):
+        raise NotRunning('%s is missing' % conf)
+    return layout, conf
+
+
+def inventory(layout):
+    """Hosts and instances of the sandbox's Nova, as ``heatwatcher snapshot``.
+
+    :returns: ``({hostname: host resource}, {uuid: instance resource})``
+        with the attributes Watcher's datasource reads.
+    """
+    from heatwatcher.snapshot import capture
+    os.environ.update(layout.credentials())
+    conn = capture.connect()
+    hosts = capture._hosts(conn)
+    instances = capture._instances(conn, {host['name'] for host in hosts})
+    return ({host['name']: types.SimpleNamespace(uuid=host['uuid'],
+                                                 hostname=host['name'])
+             for host in hosts},
+            {inst['uuid']: types.SimpleNamespace(uuid=inst['uuid'],
+                                                 vcpus=inst['vcpus'])
+             for inst in instances})
+
+
+def _bulk_means(datasource, instances, settings):
+    from heatwatcher.telemetry import collect
+    from heatwatcher.telemetry import gnocchi_bulk
+    means, _notes = gnocchi_bulk.instance_cpu_means(
+        datasource, instances, settings['period'], settings['granularity'])
+    notes = []
+    return {uuid: collect._checked_cpu_percent(instance, means.get(uuid),
+                                               notes)
+            for uuid, instance in instances.items()}
+
+
+def _per_resource_means(datasource, instances, settings):
+    from heatwatcher.telemetry import collect
+    # Watcher caches statistic_aggregation per execution: start empty
+    datasource.metric_cache = type(datasource.metric_cache)()
+    notes = []
+    return {uuid: collect._cpu_percent(datasource, instance,
+                                       settings['period'],
+                                       settings['granularity'], notes)
+            for uuid, instance in instances.items()}
+
+
+def reads(hosts, instances, settings, end):
+    """The audit's reads: ``[(label, resources, kind, metric, start)]``."""
+    def start(window):
+        return end - datetime.timedelta(seconds=window)
+    return [
+        ('instance_cpu_usage', instances, 'instance', 'instance_cpu_usage',
+         start(settings['forecast_window']), 'instances'),
+        ('host_power', hosts, 'compute_node', 'host_power',
+         start(settings['fit_window']), 'hosts'),
+        ('host_cpu_usage', hosts, 'compute_node', 'host_cpu_usage',
+         start(settings['fit_window']), 'hosts'),
+    ]
+
+
+def one_round(datasource, hosts, instances, settings, end, order,
+              server_pids=()):
+    """Every read by both paths in ``order``; ``[row]``."""
+    from heatwatcher.telemetry import collect
+    from heatwatcher.telemetry import gnocchi_bulk
+    granularity = settings['granularity']
+    rows = []
+    # 1. instance CPU means (collect.collect)
+    got = {}
+    for path in order:
+        function = {'bulk': _bulk_means,
+                    'per_resource': _per_resource_means}[path]
+        began = time.time()
+        got[path] = timed(lambda: function(datasource, instances, settings),
+                          server_pids)
+        got[path] += (began, time.time())
+    first, last = min(g[6] for g in got.values()), max(
+        g[7] for g in got.values())
+    rows.append(_row('instance_cpu_usage (mean, %d s)' % settings['period'],
+                     len(instances), got, compare_values(
+                         got['bulk'][0], got['per_resource'][0]),
+                     boundaries=boundaries_between(first, last,
+                                                   granularity)))
+    # 2, 3. series (collect.instance_series, collect.host_series)
+    for label, resources, kind, metric, start, what in reads(
+            hosts, instances, settings, end):
+        got = {}
+        for path in order:
+            if path == 'bulk':
+                got[path] = timed(lambda: gnocchi_bulk.read(
+                    datasource, resources, kind, metric, start, end,
+                    granularity, what)[0], server_pids)
+            else:
+                got[path] = timed(lambda: collect._read_series(
+                    datasource, resources, kind, metric, start, end,
+                    granularity, what)[0], server_pids)
+        rows.append(_row('%s (series, %.0f d)' % (
+            label, (end - start).total_seconds() / 86400), len(resources),
+            got, compare_samples(got['bulk'][0], got['per_resource'][0])))
+    return rows
+
+
+def _row(read, resources, got, comparison, boundaries=None):
+    row = {'read': read, 'resources': resources, 'comparison': comparison,
+           'identical': identical(comparison)}
+    for path in ('bulk', 'per_resource'):
+        _result, seconds, requests, size, client, server = got[path][:6]
+        row[path] = {'seconds': round(seconds, 3), 'requests': requests,
+                     'mib': round(size / 2.0 ** 20, 1),
+                     'client_cpu_seconds': round(client, 2),
+                     'gnocchi_api_cpu_seconds': round(server, 2)}
+    row['speedup'] = round(row['per_resource']['seconds']
+                           / max(row['bulk']['seconds'], 1e-9), 1)
+    if boundaries is not None:
+        row['step_boundaries_crossed'] = boundaries
+    return row
+
+
+def totals(rows):
+    """Sum of the rows' seconds and requests per path."""
+    out = {}
+    for path in ('bulk', 'per_resource'):
+        out[path] = {
+            'seconds': round(sum(row[path]['seconds'] for row in rows), 3),
+            'requests': sum(row[path]['requests'] for row in rows),
+            'mib': round(sum(row[path]['mib'] for row in rows), 1)}
+        for field in ('client_cpu_seconds', 'gnocchi_api_cpu_seconds'):
+            out[path][field] = round(sum(row[path][field] for row in rows),
+                                     2)
+    out['speedup'] = round(out['per_resource']['seconds']
+                           / max(out['bulk']['seconds'], 1e-9), 1)
+    out['identical'] = all(row['identical'] for row in rows)
+    return out
+
+
+def run(directory, repeat=1):
+    """Measure against the sandbox in ``directory``; the result dict."""
+    layout, conf = open_sandbox(directory)
+    from heatwatcher.snapshot import capture
+    from heatwatcher.snapshot import run as snapshot_run
+    snapshot_run.configure(conf)
+    _quiet()
+    datasource = capture.datasource_backend(
+        ['instance_cpu_usage', 'host_power', 'host_cpu_usage'])
+    if datasource is None or getattr(datasource, 'NAME', '') != 'gnocchi':
+        raise NotRunning('%s does not configure a Gnocchi datasource' % conf)
+    try:
+        datasource.gnocchi.status.get()  # token and connection, untimed
+    except Exception as exc:
+        raise NotRunning('Gnocchi of the sandbox in %s does not answer: %s'
+                         % (directory, exc))
+    hosts, instances = inventory(layout)
+    from heatwatcher.sandbox import process
+    server_pids = process_tree(process.read_pid(
+        layout.pid_file('gnocchi-api')))
+    settings = defaults()
+    end = series_end(datetime.datetime.now(UTC), settings['granularity'])
+    rounds = []
+    for index in range(repeat):
+        order = (('bulk', 'per_resource') if index % 2 == 0
+                 else ('per_resource', 'bulk'))
+        rows = one_round(datasource, hosts, instances, settings, end, order,
+                         server_pids)
+        rounds.append({'order': list(order), 'rows': rows,
+                       'total': totals(rows)})
+    import numpy
+    return {
+        'machine': platform.machine(), 'python': platform.python_version(),
+        'numpy': numpy.__version__, 'cpus': os.cpu_count(),
+        'sandbox': os.path.abspath(directory),
+        'gnocchi': layout.url('gnocchi'), 'hosts': len(hosts),
+        'instances': len(instances), 'settings': settings,
+        'series_end': end.isoformat(),
+        'measured_at': datetime.datetime.now(UTC).replace(
+            microsecond=0).isoformat(),
+        'rounds': rounds}
+
+
+def markdown(runs):
+    """Markdown of one or more runs (one per sandbox size)."""
+    lines = [
+        '# Gnocchi reads: bulk vs per resource', '',
+        'Generated by `tools/bench/gnocchi_reads.py` against a running '
+        '`heatwatcher sandbox` (real Keystone and Gnocchi, series of a '
+        'snapshot written by `sandbox up`). Each row reads the same '
+        'resources, metric and window twice in the same run, through the '
+        'same Watcher Gnocchi datasource configured from the sandbox\'s '
+        '`watcher.conf`: "bulk" is heatwatcher\'s path '
+        '(`telemetry/gnocchi_bulk.py`: resource search, then '
+        '`POST /v1/aggregates?groupby=id`), "per resource" Watcher\'s own '
+        'calls (`get_instance_cpu_usage`, `statistic_series`: one request '
+        'per instance, two per host). The reads are the default '
+        '`heat_consolidation` audit\'s: instance CPU means over `period`, '
+        'instance CPU series over `forecast_window`, host power and CPU '
+        'series over `fit_window`. Seconds are wall clock including '
+        'parsing into arrays; requests and MiB (response bodies) are '
+        'counted on keystoneauth\'s session; "API CPU s" is the CPU time '
+        'of the sandbox\'s gnocchi-api processes during the read, '
+        '"client CPU s" the benchmark process\'s. "identical": every '
+        'value equal bit for bit and the same resources with data (the '
+        'comparison is exact; no tolerance). The sandbox runs on the '
+        'same machine as the benchmark: Gnocchi\'s API, metricd and '
+        'PostgreSQL, the feeder and the other services share its CPUs '
+        '(and here other work), so timings vary by tens of percent '
+        'between runs.', '']
+    for result in runs:
+        lines += [
+            '## %d hosts, %d instances' % (result['hosts'],
+                                           result['instances']), '',
+            'Measured %s on %s, Python %s, %d CPUs; sandbox `%s`; series '
+            'windows end %s.%s' % (
+                result['measured_at'], result['machine'], result['python'],
+                result['cpus'], result['sandbox'], result['series_end'],
+                (' ' + result['note']) if result.get('note') else ''), '',
+            '| round | read | resources | bulk s | req. | MiB | API CPU s | '
+            'client CPU s | per-resource s | req. | MiB | API CPU s | '
+            'client CPU s | speed-up | identical |',
+            '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|'
+            '---:|---:|---|']
+        for number, one in enumerate(result['rounds'], 1):
+            for row in one['rows'] + [dict(one['total'], read='**total**',
+                                           resources=None)]:
+                lines.append(
+                    '| %d%s | %s | %s | %s | %s | %.1fx | %s |' % (
+                        number, ' (per resource first)'
+                        if one['order'][0] == 'per_resource' else '',
+                        row['read'], '' if row['resources'] is None
+                        else row['resources'], _path_cells(row['bulk']),
+                        _path_cells(row['per_resource']), row['speedup'],
+                        _identical_text(row)))
+        lines.append('')
+    return '\n'.join(lines)
+
+
+def _path_cells(figures):
+    return '%.2f | %d | %.1f | %s | %s' % (
+        figures['seconds'], figures['requests'], figures['mib'],
+        _maybe(figures.get('gnocchi_api_cpu_seconds')),
+        _maybe(figures.get('client_cpu_seconds')))
+
+
+def _maybe(value):
+    return '' if value is None else '%.2f' % value
+
+
+def _identical_text(row):
+    if row['identical']:
+        return 'yes'
+    comparison = row.get('comparison')
+    if comparison is None:
+        return 'no'
+    text = 'no: %s' % ', '.join('%s %s' % (field, comparison[field])
+                                for field in ('only_bulk',
+                                              'only_per_resource',
+                                              'time_mismatches',
+                                              'value_mismatches',
+                                              'max_abs_difference')
+                                if comparison.get(field))
+    if row.get('step_boundaries_crossed'):
+        text += ' (a step boundary passed between the reads)'
+    return text
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--sandbox', required=True, metavar='DIR',
+                        help='directory of a running heatwatcher sandbox')
+    parser.add_argument('--output-dir', '--out', dest='out',
+                        default=results.DEFAULT_OUT,
+                        help='directory of the JSON and Markdown results '
+                             '(default %(default)s)')
+    parser.add_argument('--repeat', type=int, default=1,
+                        help='rounds; even rounds read per resource first')
+    parser.add_argument('--append', action='store_true',
+                        help='keep the runs already in the JSON (other '
+                             'sizes) and add this one')
+    parser.add_argument('--note', help='a sentence added to this run')
+    args = parser.parse_args(argv)
+    try:
+        result = run(args.sandbox, max(1, args.repeat))
+    except NotRunning as exc:
+        sys.stderr.write('gnocchi_reads: %s\n' % exc)
+        return 2
+    if args.note:
+        result['note'] = args.note
+    runs = []
+    path = os.path.join(args.out, NAME + '.json')
+    if args.append and os.path.exists(path):
+        with open(path) as f:
+            runs = [old for old in json.load(f)['runs']
+                    if old['instances'] != result['instances']]
+    runs.append(result)
+    runs.sort(key=lambda one: one['instances'])
+    results.write(args.out, NAME, {'runs': runs}, markdown(runs))
+    for one in result['rounds']:
+        total = one['total']
+        print('%d hosts, %d instances: bulk %.2f s (%d requests), per '
+              'resource %.2f s (%d requests), %.1fx, identical: %s' % (
+                  result['hosts'], result['instances'],
+                  total['bulk']['seconds'], total['bulk']['requests'],
+                  total['per_resource']['seconds'],
+                  total['per_resource']['requests'], total['speedup'],
+                  total['identical']))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
