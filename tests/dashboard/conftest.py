@@ -25,8 +25,9 @@ match wins:
 Screenshots go to ``HEATWATCHER_SCREENSHOT_DIR`` (default: a temporary
 directory, named at the end of the session).
 
-A missing prerequisite (selenium, chromium, chromedriver, Horizon) skips
-the suite on a workstation and fails it in CI (``CI=true``).
+As root, ``chromium`` and ``chromium-driver`` are installed with apt-get the
+first time. A missing prerequisite (selenium, chromium, chromedriver,
+Horizon) skips the suite on a workstation and fails it in CI (``CI=true``).
 """
 
 import os
@@ -154,6 +155,7 @@ def _dashboard_for_sandbox(directory, heatwatcher):
 @pytest.fixture(scope='session')
 def dashboard():
     """A Horizon with watcher-dashboard, logged into with the admin."""
+    ensure_browser()  # before the sandbox: fail in seconds, not minutes
     url = os.environ.get('HEATWATCHER_DASHBOARD_URL')
     if url:
         for name in ('OS_USERNAME', 'OS_PASSWORD'):
@@ -209,6 +211,40 @@ def screenshot_dir(tmp_path_factory):
     sys.stderr.write('\ndashboard screenshots in %s\n' % directory)
 
 
+def _absent_browser_packages():
+    return [package for path, package in ((CHROMIUM, 'chromium'),
+                                          (CHROMEDRIVER, 'chromium-driver'))
+            if not os.access(path, os.X_OK)]
+
+
+def ensure_browser():
+    """Debian's chromium and chromedriver, installed with apt-get as root.
+
+    Like the sandbox's own Debian packages, they are installed the first
+    time when the tests run as root; otherwise a missing one is reported
+    with the command that installs it.
+    """
+    absent = _absent_browser_packages()
+    if not absent:
+        return
+    if os.geteuid() != 0 or not shutil.which('apt-get'):
+        missing('%s not installed (apt-get install %s)'
+                % (', '.join(absent), ' '.join(absent)))
+    env = dict(os.environ, DEBIAN_FRONTEND='noninteractive')
+    for command in (['apt-get', 'update', '-q'],
+                    ['apt-get', 'install', '-y', '-q',
+                     '--no-install-recommends'] + absent):
+        result = subprocess.run(command, capture_output=True, text=True,
+                                env=env, timeout=1800)
+        if result.returncode:
+            missing('%s exited %d: %s' % (' '.join(command),
+                                          result.returncode,
+                                          result.stderr[-2000:]))
+    still = _absent_browser_packages()
+    if still:
+        missing('%s still missing after apt-get install' % ', '.join(still))
+
+
 def start_chromium(profile):
     """Headless Debian chromium through Debian's chromedriver.
 
@@ -219,10 +255,7 @@ def start_chromium(profile):
         from selenium.webdriver.chrome import service as chrome_service
     except ImportError:
         missing('selenium is not installed (pip install selenium)')
-    for path, package in ((CHROMIUM, 'chromium'),
-                          (CHROMEDRIVER, 'chromium-driver')):
-        if not os.access(path, os.X_OK):
-            missing('%s not found (apt-get install %s)' % (path, package))
+    ensure_browser()
     # Never let Selenium Manager look for, or download, a browser.
     os.environ['SE_OFFLINE'] = 'true'
     options = webdriver.ChromeOptions()
