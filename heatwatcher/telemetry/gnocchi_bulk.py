@@ -23,7 +23,9 @@ client and session of Watcher's datasource (``datasource.gnocchi``):
    Gnocchi's default order, as Watcher's ``limit=1`` takes);
 2. ``POST /v1/aggregates?groupby=id`` with a search on those ids and the
    operation ``(metric <name> mean)`` reads their series, in chunks of at
-   most ``max_ids`` resources and ``max_points`` points per request.
+   most ``max_ids`` resources and ``max_points`` points per request, up to
+   ``concurrency`` requests at a time (Gnocchi's API serves them in its
+   several workers while this process parses the answers).
 
 Values are those of Watcher's ``statistic_series``: the Gnocchi metric named
 by the datasource's ``METRIC_MAP`` (for ``instance_cpu_usage`` the raw
@@ -41,6 +43,7 @@ raises :class:`BulkReadFailed`; the caller
 with a note.
 """
 
+from concurrent import futures
 import datetime
 import json
 import math
@@ -59,6 +62,9 @@ NAME = 'gnocchi'
 # (a point is about 50 bytes of JSON: 500,000 points is about 25 MB).
 MAX_IDS_PER_REQUEST = 500
 MAX_POINTS_PER_REQUEST = 500000
+# Aggregates requests in flight at once (gnocchi-api runs several workers;
+# a single-worker API only queues them).
+MAX_CONCURRENT_REQUESTS = 4
 # Resources per page of the resource search (Gnocchi's max_limit: 1000).
 SEARCH_PAGE = 1000
 # Watcher's statistic_series scales these metrics (airflow: 1/10 CFM).
@@ -183,26 +189,42 @@ def _fetch(client, ids, meter, start, end, granularity, aggregation='mean'):
 
 
 def _fetch_all(client, key_of, meter, start, end, granularity, max_ids,
-               max_points, aggregation='mean'):
+               max_points, aggregation='mean',
+               concurrency=MAX_CONCURRENT_REQUESTS):
     """Every series of ``key_of``'s ids, in bounded requests.
+
+    At most ``concurrency`` requests are in flight at once. On the first
+    failure, requests not yet sent are cancelled and the failure is raised
+    once those under way have ended.
 
     :returns: ``({gnocchi id: (n, 3) object array}, requests made)``
     """
     points_each = int(math.ceil((end - start).total_seconds()
                                 / float(granularity))) + 1
     per_request = max(1, min(max_ids, max_points // points_each))
-    answers, requests = {}, 0
-    for chunk in _chunks(sorted(key_of), per_request):
-        answers.update(_fetch(client, chunk, meter, start, end, granularity,
-                              aggregation))
-        requests += 1
+    chunks = list(_chunks(sorted(key_of), per_request))
+    answers = {}
+    if not chunks:
+        return answers, 0
+    with futures.ThreadPoolExecutor(
+            max_workers=max(1, min(concurrency, len(chunks))),
+            thread_name_prefix='gnocchi-bulk') as pool:
+        pending = [pool.submit(_fetch, client, chunk, meter, start, end,
+                               granularity, aggregation) for chunk in chunks]
+        try:
+            for future in pending:
+                answers.update(future.result())
+        except BaseException:
+            pool.shutdown(cancel_futures=True)   # no request not yet sent
+            raise
     return {gnocchi_id: points for gnocchi_id, points in answers.items()
-            if gnocchi_id in key_of}, requests
+            if gnocchi_id in key_of}, len(chunks)
 
 
 def instance_cpu_means(datasource, instances, period, granularity,
                        max_ids=MAX_IDS_PER_REQUEST,
-                       max_points=MAX_POINTS_PER_REQUEST):
+                       max_points=MAX_POINTS_PER_REQUEST,
+                       concurrency=MAX_CONCURRENT_REQUESTS):
     """Watcher's ``get_instance_cpu_usage`` (mean) for many instances.
 
     As Watcher's Gnocchi datasource computes it: the last ``rate:mean`` of
@@ -227,7 +249,8 @@ def instance_cpu_means(datasource, instances, period, granularity,
                                         max_ids)
         answers, more = _fetch_all(client, key_of, meter, start, end,
                                    granularity, max_ids, max_points,
-                                   aggregation='rate:mean')
+                                   aggregation='rate:mean',
+                                   concurrency=concurrency)
         requests += more
         means = {}
         for gnocchi_id, points in answers.items():
@@ -245,7 +268,8 @@ def instance_cpu_means(datasource, instances, period, granularity,
 
 def read(datasource, resources, resource_type, metric, start, end,
          granularity, what, max_ids=MAX_IDS_PER_REQUEST,
-         max_points=MAX_POINTS_PER_REQUEST):
+         max_points=MAX_POINTS_PER_REQUEST,
+         concurrency=MAX_CONCURRENT_REQUESTS):
     """``metric`` of all ``resources`` between ``start`` and ``end``.
 
     :param datasource: Watcher's Gnocchi datasource (``gnocchi`` client,
@@ -255,6 +279,7 @@ def read(datasource, resources, resource_type, metric, start, end,
     :param resource_type: ``'instance'`` or ``'compute_node'``.
     :param start, end: aware datetimes; :param granularity: s.
     :param what: the resources' name in notes (``'instances'``).
+    :param concurrency: aggregates requests in flight at once.
     :returns: ``({key: Samples}, notes)``; resources without the metric or
         without measures are absent (a note counts them).
     :raises BulkReadFailed: on any other failure of the requests or the
@@ -270,7 +295,8 @@ def read(datasource, resources, resource_type, metric, start, end,
         key_of, requests = _gnocchi_ids(client, resources, resource_type,
                                         meter, max_ids)
         answers, more = _fetch_all(client, key_of, meter, start, end,
-                                   granularity, max_ids, max_points)
+                                   granularity, max_ids, max_points,
+                                   concurrency=concurrency)
         requests += more
         keys = [key_of[gnocchi_id] for gnocchi_id in answers]
         arrays = list(answers.values())

@@ -282,18 +282,19 @@ def inventory(layout):
              for inst in instances})
 
 
-def _bulk_means(datasource, instances, settings):
+def _bulk_means(datasource, instances, settings, concurrency):
     from heatwatcher.telemetry import collect
     from heatwatcher.telemetry import gnocchi_bulk
     means, _notes = gnocchi_bulk.instance_cpu_means(
-        datasource, instances, settings['period'], settings['granularity'])
+        datasource, instances, settings['period'], settings['granularity'],
+        concurrency=concurrency)
     notes = []
     return {uuid: collect._checked_cpu_percent(instance, means.get(uuid),
                                                notes)
             for uuid, instance in instances.items()}
 
 
-def _per_resource_means(datasource, instances, settings):
+def _per_resource_means(datasource, instances, settings, _concurrency):
     from heatwatcher.telemetry import collect
     # Watcher caches statistic_aggregation per execution: start empty
     datasource.metric_cache = type(datasource.metric_cache)()
@@ -319,7 +320,7 @@ def reads(hosts, instances, settings, end):
 
 
 def one_round(datasource, hosts, instances, settings, end, order,
-              server_pids=()):
+              server_pids=(), concurrency=None):
     """Every read by both paths in ``order``; ``[row]``."""
     from heatwatcher.telemetry import collect
     from heatwatcher.telemetry import gnocchi_bulk
@@ -331,8 +332,8 @@ def one_round(datasource, hosts, instances, settings, end, order,
         function = {'bulk': _bulk_means,
                     'per_resource': _per_resource_means}[path]
         began = time.time()
-        got[path] = timed(lambda: function(datasource, instances, settings),
-                          server_pids)
+        got[path] = timed(lambda: function(datasource, instances, settings,
+                                           concurrency), server_pids)
         got[path] += (began, time.time())
     first, last = min(g[6] for g in got.values()), max(
         g[7] for g in got.values())
@@ -349,7 +350,8 @@ def one_round(datasource, hosts, instances, settings, end, order,
             if path == 'bulk':
                 got[path] = timed(lambda: gnocchi_bulk.read(
                     datasource, resources, kind, metric, start, end,
-                    granularity, what)[0], server_pids)
+                    granularity, what, concurrency=concurrency)[0],
+                    server_pids)
             else:
                 got[path] = timed(lambda: collect._read_series(
                     datasource, resources, kind, metric, start, end,
@@ -393,7 +395,7 @@ def totals(rows):
     return out
 
 
-def run(directory, repeat=1):
+def run(directory, repeat=1, concurrency=None):
     """Measure against the sandbox in ``directory``; the result dict."""
     layout, conf = open_sandbox(directory)
     from heatwatcher.snapshot import capture
@@ -420,7 +422,7 @@ def run(directory, repeat=1):
         order = (('bulk', 'per_resource') if index % 2 == 0
                  else ('per_resource', 'bulk'))
         rows = one_round(datasource, hosts, instances, settings, end, order,
-                         server_pids)
+                         server_pids, concurrency)
         rounds.append({'order': list(order), 'rows': rows,
                        'total': totals(rows)})
     import numpy
@@ -430,6 +432,7 @@ def run(directory, repeat=1):
         'sandbox': os.path.abspath(directory),
         'gnocchi': layout.url('gnocchi'), 'hosts': len(hosts),
         'instances': len(instances), 'settings': settings,
+        'concurrency': concurrency,
         'series_end': end.isoformat(),
         'measured_at': datetime.datetime.now(UTC).replace(
             microsecond=0).isoformat(),
@@ -465,8 +468,9 @@ def markdown(runs):
         'between runs.', '']
     for result in runs:
         lines += [
-            '## %d hosts, %d instances' % (result['hosts'],
-                                           result['instances']), '',
+            '## %d hosts, %d instances, bulk with %s' % (
+                result['hosts'], result['instances'],
+                _concurrency_text(result.get('concurrency'))), '',
             'Measured %s on %s, Python %s, %d CPUs; sandbox `%s`; series '
             'windows end %s.%s' % (
                 result['measured_at'], result['machine'], result['python'],
@@ -490,6 +494,15 @@ def markdown(runs):
                         _identical_text(row)))
         lines.append('')
     return '\n'.join(lines)
+
+
+def _concurrency_text(concurrency):
+    """How many aggregates requests the bulk path had in flight."""
+    if concurrency is None:
+        return 'one request at a time'   # runs before concurrency existed
+    if concurrency == 1:
+        return 'one request at a time'
+    return 'up to %d requests at a time' % concurrency
 
 
 def _path_cells(figures):
@@ -521,6 +534,11 @@ def _identical_text(row):
     return text
 
 
+def _run_key(result):
+    """Runs are kept one per size and bulk concurrency."""
+    return result['instances'], result.get('concurrency') or 1
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--sandbox', required=True, metavar='DIR',
@@ -535,9 +553,16 @@ def main(argv=None):
                         help='keep the runs already in the JSON (other '
                              'sizes) and add this one')
     parser.add_argument('--note', help='a sentence added to this run')
+    parser.add_argument('--concurrency', type=int, default=None,
+                        help='aggregates requests in flight at once on the '
+                             'bulk path (default: gnocchi_bulk\'s '
+                             'MAX_CONCURRENT_REQUESTS)')
     args = parser.parse_args(argv)
+    from heatwatcher.telemetry import gnocchi_bulk
+    concurrency = max(1, args.concurrency
+                      or gnocchi_bulk.MAX_CONCURRENT_REQUESTS)
     try:
-        result = run(args.sandbox, max(1, args.repeat))
+        result = run(args.sandbox, max(1, args.repeat), concurrency)
     except NotRunning as exc:
         sys.stderr.write('gnocchi_reads: %s\n' % exc)
         return 2
@@ -548,9 +573,9 @@ def main(argv=None):
     if args.append and os.path.exists(path):
         with open(path) as f:
             runs = [old for old in json.load(f)['runs']
-                    if old['instances'] != result['instances']]
+                    if _run_key(old) != _run_key(result)]
     runs.append(result)
-    runs.sort(key=lambda one: one['instances'])
+    runs.sort(key=_run_key)
     results.write(args.out, NAME, {'runs': runs}, markdown(runs))
     for one in result['rounds']:
         total = one['total']

@@ -21,6 +21,7 @@ does (400 "Metrics not found").
 import datetime
 import json
 import re
+import threading
 import types
 import unittest
 from unittest import mock
@@ -232,8 +233,9 @@ class TestGnocchiBulk(unittest.TestCase):
         self.assertEqual({2}, {request[2] for request in searches})
         fetches = [request for request in self.fake.requests
                    if request[0] == 'aggregates']
-        self.assertEqual([3, 3, 2], [len(request[3]['search']['in']['id'])
-                                     for request in fetches])
+        # requests run concurrently: they may be recorded in any order
+        self.assertEqual([2, 3, 3], sorted(
+            len(request[3]['search']['in']['id']) for request in fetches))
         self.assertEqual(sorted(self.uuids[:-1]), sorted(
             uuid for request in fetches
             for uuid in request[3]['search']['in']['id']))
@@ -249,6 +251,39 @@ class TestGnocchiBulk(unittest.TestCase):
                                                      'operations')})
         self.assertEqual(8, len(per))
         self.assertIn('10 requests', notes[0])
+
+    def instances(self):
+        return {uuid: self.model.get_instance_by_uuid(uuid)
+                for uuid in self.uuids}
+
+    def test_aggregates_requests_are_in_flight_together(self):
+        # Each request waits until two are in flight: read one by one,
+        # the barrier breaks and the bulk read fails.
+        barrier = threading.Barrier(2, timeout=30)
+        post = self.fake.api.post
+
+        def post_when_two_are_waiting(*args, **kwargs):
+            barrier.wait()
+            return post(*args, **kwargs)
+
+        self.fake.api.post = post_when_two_are_waiting
+        start = END - datetime.timedelta(hours=2)
+        per, _ = gnocchi_bulk.read(
+            self.datasource, self.instances(), 'instance',
+            'instance_cpu_usage', start, END, 300, 'instances', max_ids=4,
+            max_points=100, concurrency=2)
+        self.assertEqual(8, len(per))
+
+    def test_failed_request_cancels_those_not_sent(self):
+        self.fake.fail_aggregates = gnocchi_exceptions.ClientException(
+            503, 'Service Unavailable')
+        start = END - datetime.timedelta(hours=2)
+        with self.assertRaises(gnocchi_bulk.BulkReadFailed):
+            # 8 chunks of one resource, one request at a time
+            gnocchi_bulk.read(self.datasource, self.instances(), 'instance',
+                              'instance_cpu_usage', start, END, 300,
+                              'instances', max_ids=1, concurrency=1)
+        self.assertEqual(1, self.fake.kinds().count('aggregates'))
 
     def test_failed_bulk_read_falls_back_per_resource_with_a_note(self):
         self.fake.fail_aggregates = gnocchi_exceptions.ClientException(
