@@ -43,13 +43,19 @@ def matrix(series, uuids, end, *, window, step, slot_minutes, horizon,
            weekend=backtest.WEEKEND, holidays=()):
     """Build the history of ``uuids`` over ``[end - window, end)``.
 
-    :param end: aware datetime, the audit's "now".
+    :param end: aware datetime, the audit's "now". The window ends at the
+        step boundary at or before it, so that samples stamped at step
+        boundaries (as Gnocchi stamps its aggregates) fall in their own
+        step and slot whatever second the audit runs at.
     :param window: seconds of history; :param step: sample spacing (s),
-        dividing ``slot_minutes * 60``.
+        dividing ``slot_minutes * 60``. Series sampled every slot (one
+        value a slot, stamped at its start) give the same matrix.
     :param horizon: slots after ``now`` the matrix must hold.
     :param holidays: ISO dates counted in the weekend category.
     :returns: :class:`History`
     """
+    end = datetime.datetime.fromtimestamp(
+        int(end.timestamp() // step) * step, tz=datetime.timezone.utc)
     start = end - datetime.timedelta(seconds=window)
     n_steps = int(window // step)
     grid = fit.to_grid_many([series.get(uuid) for uuid in uuids],

@@ -256,15 +256,18 @@ class TestAgainstReferences(unittest.TestCase):
         settings = dict(window=window, step=STEP, slot_minutes=60,
                         horizon=4)
         got = history.matrix(series, uuids, end, **settings)
-        start = end.timestamp() - window
+        # the window ends at the step boundary at or before "now"
+        window_end = datetime.datetime.fromtimestamp(
+            end.timestamp() // STEP * STEP, UTC)
+        start = window_end.timestamp() - window
         expected_grid = np.array([reference_to_grid(
             series.get(uuid), start, STEP, window // STEP)
             for uuid in uuids])
         # the slot means of the reference grid, as day_matrix makes them
         from heatwatcher.forecast import backtest
         expected, _ = backtest.day_matrix(
-            expected_grid, end - datetime.timedelta(seconds=window), STEP,
-            60)
+            expected_grid, window_end - datetime.timedelta(seconds=window),
+            STEP, 60)
         flat = expected.reshape(len(uuids), -1)
         flat[:, got.now:] = np.nan
         self.assertSameArrays(flat, got.y.reshape(len(uuids), -1)[

@@ -1,0 +1,68 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""The history matrix: samples stamped at step boundaries, any "now"."""
+
+import datetime
+import unittest
+
+import numpy as np
+
+from heatwatcher.forecast import history
+from heatwatcher import timestamps
+
+UTC = datetime.timezone.utc
+MIDNIGHT = datetime.datetime(2026, 11, 2, tzinfo=UTC)
+STEP = 300
+SLOT_MINUTES = 20
+
+
+def stepped(days, value_of_step):
+    """Samples every step from ``MIDNIGHT``, ``days`` days long."""
+    steps = np.arange(days * 86400 // STEP)
+    return timestamps.Samples(MIDNIGHT.timestamp() + STEP * steps,
+                              value_of_step(steps).astype(float))
+
+
+class TestMatrix(unittest.TestCase):
+
+    def matrix(self, series, end):
+        return history.matrix({'a': series}, ['a'], end, window=86400,
+                              step=STEP, slot_minutes=SLOT_MINUTES,
+                              horizon=1)
+
+    def test_slot_means_do_not_depend_on_the_second_of_the_audit(self):
+        # the load is the step's index within its slot: every slot's mean
+        # is 1.5, unless a step of a neighbouring slot slips in
+        series = stepped(2, lambda steps: steps % 4)
+        for seconds in (0, 37, 149, 151, 299):
+            end = MIDNIGHT + datetime.timedelta(days=1, hours=12,
+                                                seconds=seconds)
+            got = self.matrix(series, end)
+            flat = got.y.reshape(-1)[:got.now]
+            flat = flat[np.isfinite(flat)]
+            self.assertEqual(36 + 36, len(flat), seconds)  # 12 h of slots
+            np.testing.assert_array_equal(np.full(len(flat), 1.5), flat,
+                                          'audit at %d s past a step'
+                                          % seconds)
+
+    def test_one_sample_a_slot_gives_the_same_matrix(self):
+        # what Gnocchi's resample answers: one value a slot, at its start
+        series = stepped(2, lambda steps: (steps // 4) % 72)
+        per_slot = timestamps.Samples(series.times[::4], series.values[::4])
+        end = MIDNIGHT + datetime.timedelta(days=1, hours=7, seconds=211)
+        full, sparse = self.matrix(series, end), self.matrix(per_slot, end)
+        self.assertEqual(full.now, sparse.now)
+        np.testing.assert_array_equal(full.y, sparse.y)
+
+
+if __name__ == '__main__':
+    unittest.main()
