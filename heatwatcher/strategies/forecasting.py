@@ -151,7 +151,7 @@ def forecast_loads(*, datasource, compute_model, settings, snapshot,
         uuids = [inst.uuid for inst in instances]
         series, end, more = collect.instance_series(
             datasource, compute_model, uuids, settings.forecast_window,
-            settings.granularity)
+            settings.granularity, slot=settings.slot_minutes * 60)
         notes += more
         load_history = history.matrix(
             series, uuids, end, window=settings.forecast_window,

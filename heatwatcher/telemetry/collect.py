@@ -334,7 +334,7 @@ def _read_in_memory(datasource, resources, resource_type, metric, start,
 
 
 def read_metric(datasource, resources, resource_type, metric, start, end,
-                granularity, what):
+                granularity, what, resample=None):
     """Read ``metric`` for ``resources``, in bulk where the datasource can.
 
     On Gnocchi, :mod:`.gnocchi_bulk` reads all the resources through the
@@ -343,6 +343,10 @@ def read_metric(datasource, resources, resource_type, metric, start, end,
     in-memory datasource (:mod:`.series`) hands its arrays over directly.
     Other datasources are read per resource.
 
+    :param resample: None, or ``(seconds, method)``: on the bulk Gnocchi
+        path, Gnocchi resamples the series (see :func:`.gnocchi_bulk.read`);
+        the other paths, the per-resource fallback included, read every
+        ``granularity``.
     :returns: ``({key: Samples}, notes)``
     """
     if isinstance(datasource, series_datasource.SeriesDataSource):
@@ -353,7 +357,8 @@ def read_metric(datasource, resources, resource_type, metric, start, end,
                             start, end, granularity, what)
     try:
         return gnocchi_bulk.read(datasource, resources, resource_type,
-                                 metric, start, end, granularity, what)
+                                 metric, start, end, granularity, what,
+                                 resample=resample)
     except gnocchi_bulk.BulkReadFailed as exc:
         LOG.warning('%s: bulk read failed, reading per resource: %s',
                     metric, exc)
@@ -430,22 +435,39 @@ def cpu_percent_series(series, vcpus):
     return timestamps.Samples(times[:-1][valid], percent)
 
 
-def instance_series(datasource, compute_model, uuids, window, granularity):
+def instance_series(datasource, compute_model, uuids, window, granularity,
+                    slot=None):
     """``instance_cpu_usage`` history of ``uuids`` over the last ``window``.
 
     Percent of each instance's vCPUs, whichever datasource serves it (see
     :func:`cpu_percent_series`), read in bulk on Gnocchi (see
     :func:`read_metric`).
 
+    :param slot: None, or the seconds of the forecast's slot (a multiple
+        of ``granularity``) when only slot means are needed. On the bulk
+        Gnocchi path, Gnocchi then answers one value a slot instead of one
+        every ``granularity`` (its API spends most of its time per point
+        answered): the CPU counter resampled with ``min``, its value at the
+        slot's first sample, so that the change to the next slot is the CPU
+        used in the slot. Where every slot's first sample is present, the
+        slot means equal those of the full series (to rounding); a slot
+        whose first sample is missing takes its value at the first sample
+        there is, and loses the missing part. Other series are resampled
+        with ``mean``.
     :returns: ``({uuid: Samples}, end time, notes)``
         (:class:`~heatwatcher.timestamps.Samples`)
     """
     end = _now(datasource)
     start = end - datetime.timedelta(seconds=window)
     resources = {u: compute_model.get_instance_by_uuid(u) for u in uuids}
+    resample = None
+    if slot and slot > granularity and slot % granularity == 0:
+        cumulative = (getattr(datasource, 'NAME', None)
+                      in CUMULATIVE_CPU_SERIES)
+        resample = (int(slot), 'min' if cumulative else 'mean')
     out, notes = read_metric(datasource, resources, 'instance',
                              'instance_cpu_usage', start, end, granularity,
-                             'instances')
+                             'instances', resample=resample)
     out = {u: as_cpu_percent(datasource, s, resources[u].vcpus)
            for u, s in out.items()}
     return out, end, notes

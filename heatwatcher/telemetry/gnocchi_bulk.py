@@ -164,14 +164,28 @@ def _series_lists(tree):
     raise ValueError('unexpected aggregates answer: %r' % (tree,))
 
 
-def _fetch(client, ids, meter, start, end, granularity, aggregation='mean'):
+def operations(meter, aggregation='mean', resample=None):
+    """The aggregates API's operations for ``meter``.
+
+    :param resample: None, or ``(seconds, method)``: Gnocchi resamples the
+        series to ``seconds`` with ``method`` (``'min'``, ``'mean'``...).
+    """
+    metric = '(metric %s %s)' % (meter, aggregation)
+    if resample is None:
+        return metric
+    seconds, method = resample
+    return '(resample %s %d %s)' % (method, seconds, metric)
+
+
+def _fetch(client, ids, meter, start, end, granularity, aggregation='mean',
+           resample=None):
     """One aggregates request: ``{gnocchi id: (n, 3) object array}``."""
     query = urllib.parse.urlencode({
         'start': start.isoformat(), 'stop': end.isoformat(),
         'granularity': granularity, 'needed_overlap': 0, 'groupby': 'id',
         'details': 'false'})
     body = {'resource_type': 'generic', 'search': {'in': {'id': ids}},
-            'operations': '(metric %s %s)' % (meter, aggregation)}
+            'operations': operations(meter, aggregation, resample)}
     answer = client.api.post('v1/aggregates?%s' % query,
                              headers={'Content-Type': 'application/json'},
                              data=json.dumps(body)).json()
@@ -190,7 +204,7 @@ def _fetch(client, ids, meter, start, end, granularity, aggregation='mean'):
 
 def _fetch_all(client, key_of, meter, start, end, granularity, max_ids,
                max_points, aggregation='mean',
-               concurrency=MAX_CONCURRENT_REQUESTS):
+               concurrency=MAX_CONCURRENT_REQUESTS, resample=None):
     """Every series of ``key_of``'s ids, in bounded requests.
 
     At most ``concurrency`` requests are in flight at once. On the first
@@ -199,8 +213,9 @@ def _fetch_all(client, key_of, meter, start, end, granularity, max_ids,
 
     :returns: ``({gnocchi id: (n, 3) object array}, requests made)``
     """
+    spacing = resample[0] if resample else granularity
     points_each = int(math.ceil((end - start).total_seconds()
-                                / float(granularity))) + 1
+                                / float(spacing))) + 1
     per_request = max(1, min(max_ids, max_points // points_each))
     chunks = list(_chunks(sorted(key_of), per_request))
     answers = {}
@@ -210,7 +225,8 @@ def _fetch_all(client, key_of, meter, start, end, granularity, max_ids,
             max_workers=max(1, min(concurrency, len(chunks))),
             thread_name_prefix='gnocchi-bulk') as pool:
         pending = [pool.submit(_fetch, client, chunk, meter, start, end,
-                               granularity, aggregation) for chunk in chunks]
+                               granularity, aggregation, resample)
+                   for chunk in chunks]
         try:
             for future in pending:
                 answers.update(future.result())
@@ -269,7 +285,7 @@ def instance_cpu_means(datasource, instances, period, granularity,
 def read(datasource, resources, resource_type, metric, start, end,
          granularity, what, max_ids=MAX_IDS_PER_REQUEST,
          max_points=MAX_POINTS_PER_REQUEST,
-         concurrency=MAX_CONCURRENT_REQUESTS):
+         concurrency=MAX_CONCURRENT_REQUESTS, resample=None):
     """``metric`` of all ``resources`` between ``start`` and ``end``.
 
     :param datasource: Watcher's Gnocchi datasource (``gnocchi`` client,
@@ -280,6 +296,10 @@ def read(datasource, resources, resource_type, metric, start, end,
     :param start, end: aware datetimes; :param granularity: s.
     :param what: the resources' name in notes (``'instances'``).
     :param concurrency: aggregates requests in flight at once.
+    :param resample: None, or ``(seconds, method)``: Gnocchi resamples each
+        series (read at ``granularity``) to one value every ``seconds``
+        with ``method``, stamped at the start of each period; the answer
+        is ``granularity / seconds`` as long.
     :returns: ``({key: Samples}, notes)``; resources without the metric or
         without measures are absent (a note counts them).
     :raises BulkReadFailed: on any other failure of the requests or the
@@ -296,7 +316,8 @@ def read(datasource, resources, resource_type, metric, start, end,
                                         meter, max_ids)
         answers, more = _fetch_all(client, key_of, meter, start, end,
                                    granularity, max_ids, max_points,
-                                   concurrency=concurrency)
+                                   concurrency=concurrency,
+                                   resample=resample)
         requests += more
         keys = [key_of[gnocchi_id] for gnocchi_id in answers]
         arrays = list(answers.values())
@@ -312,7 +333,9 @@ def read(datasource, resources, resource_type, metric, start, end,
                  if scale else samples)
            for key, samples in zip(keys, converted) if len(samples)}
     notes = ['%s: read in bulk from Gnocchi (aggregates API, %d requests '
-             'for %d %s)' % (metric, requests, len(resources), what)]
+             'for %d %s%s)' % (metric, requests, len(resources), what,
+                               ', resampled by Gnocchi to %d s (%s)'
+                               % resample if resample else '')]
     missing = len(resources) - len(per)
     if missing:
         notes.append('%s: no data for %d of %d %s'

@@ -33,6 +33,7 @@ from watcher import conf  # noqa: F401  (registers watcher_datasources)
 from watcher.decision_engine.datasources import gnocchi
 
 from heatwatcher import exception
+from heatwatcher.forecast import history
 from heatwatcher.telemetry import collect
 from heatwatcher.telemetry import gnocchi_bulk
 from tests.unit.telemetry import test_collect
@@ -89,6 +90,17 @@ class FakeGnocchi:
                 _, previous) in zip(points[1:], points)]
         return points
 
+    @staticmethod
+    def _resampled(points, method, period):
+        """Gnocchi's ``resample``: one value a period, at its start."""
+        buckets = {}
+        for seconds, value in points:
+            buckets.setdefault(seconds // period * period, []).append(value)
+        reduce = {'min': min, 'mean': lambda values: sum(values) / len(
+            values)}[method]
+        return [(start, reduce(values))
+                for start, values in sorted(buckets.items())]
+
     def _measures(self, metric, start=None, stop=None, resource_id=None,
                   granularity=None, aggregation='mean', **kwargs):
         self.requests.append(('measures', resource_id, metric))
@@ -106,8 +118,9 @@ class FakeGnocchi:
         self.requests.append(('aggregates', path, params, body))
         if self.fail_aggregates:
             raise self.fail_aggregates
-        meter, aggregation = re.fullmatch(r'\(metric (\S+) (\S+)\)',
-                                          body['operations']).groups()
+        method, period, meter, aggregation = re.fullmatch(
+            r'(?:\(resample (\S+) (\d+) )?\(metric (\S+) (\S+)\)\)?',
+            body['operations']).groups()
         granularity = float(params['granularity'][0])
         groups = []
         for resource in sorted(self.resources, key=lambda r: r['id']):
@@ -115,10 +128,13 @@ class FakeGnocchi:
                 continue
             if meter not in resource['metrics']:
                 raise gnocchi_exceptions.BadRequest(400, 'Metrics not found')
+            series = self._aggregated(resource['metrics'][meter],
+                                      aggregation)
+            if method:
+                series = self._resampled(series, method, int(period))
             points = [[datetime.datetime.fromtimestamp(
-                seconds, UTC).isoformat(), granularity, value]
-                for seconds, value in self._aggregated(
-                    resource['metrics'][meter], aggregation)]
+                seconds, UTC).isoformat(), float(period or granularity),
+                value] for seconds, value in series]
             groups.append({'group': {'id': resource['id']}, 'measures': {
                 'measures': {resource['id']: {meter: {aggregation: points}}}}})
         return types.SimpleNamespace(json=lambda: groups)
@@ -307,6 +323,36 @@ class TestGnocchiBulk(unittest.TestCase):
         self.assertNotIn('aggregates', self.fake.kinds())
         self.assertEqual(['instance_cpu_usage: no data for 1 of 9 '
                           'instances'], notes)
+
+    def test_slot_resampled_history_gives_the_full_slot_means(self):
+        # 4 hours of 5-minute counters, a 2-hour window: every slot in the
+        # window has its first sample
+        for resource in self.fake.resources[:len(self.uuids) - 1]:
+            resource['metrics']['cpu'] = points(self.rng, count=48,
+                                                counter=True)
+        uuids = self.uuids[:-1]
+
+        def history_of(slot):
+            with mock.patch.object(collect, '_now', return_value=END):
+                series, end, notes = collect.instance_series(
+                    self.datasource, self.model, uuids, 7200, 300,
+                    slot=slot)
+            return history.matrix(series, uuids, end, window=7200,
+                                  step=300, slot_minutes=20,
+                                  horizon=1), notes
+
+        full, _ = history_of(None)
+        self.fake.requests.clear()
+        resampled, notes = history_of(1200)
+        operations = {request[3]['operations']
+                      for request in self.fake.requests
+                      if request[0] == 'aggregates'}
+        self.assertEqual({'(resample min 1200 (metric cpu mean))'},
+                         operations)
+        self.assertIn('resampled by Gnocchi to 1200 s (min)', notes[0])
+        self.assertEqual(full.now, resampled.now)
+        self.assertEqual(6 * len(uuids), np.isfinite(full.y).sum())
+        np.testing.assert_allclose(full.y, resampled.y, rtol=1e-12)
 
     def test_measured_load_in_bulk_equals_watcher_per_instance(self):
         bulk = collect.collect(self.model, self.datasource, 3600, 300)
