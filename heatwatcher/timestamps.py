@@ -51,6 +51,18 @@ class Samples(typing.NamedTuple):
 EMPTY = Samples(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=float))
 
 
+def window_start(end, window, slot):
+    """Start of the slot that holds ``end - window``.
+
+    :param end: aware datetime; :param window: s; :param slot: s, slots
+        counted from midnight UTC (``slot`` divides a day).
+    :returns: aware UTC datetime, a multiple of ``slot`` since the epoch.
+    """
+    first = int((end - datetime.timedelta(seconds=window)).timestamp())
+    return datetime.datetime.fromtimestamp(first // slot * slot,
+                                           tz=datetime.timezone.utc)
+
+
 def epoch(ts):
     """Seconds since the epoch; naive datetimes and text are UTC."""
     if isinstance(ts, (int, float, np.integer, np.floating)):

@@ -24,6 +24,7 @@ import numpy as np
 
 from heatwatcher.estimation import fit
 from heatwatcher.forecast import backtest
+from heatwatcher import timestamps
 
 
 @dataclasses.dataclass
@@ -47,17 +48,20 @@ def matrix(series, uuids, end, *, window, step, slot_minutes, horizon,
         step boundary at or before it, so that samples stamped at step
         boundaries (as Gnocchi stamps its aggregates) fall in their own
         step and slot whatever second the audit runs at.
-    :param window: seconds of history; :param step: sample spacing (s),
-        dividing ``slot_minutes * 60``. Series sampled every slot (one
-        value a slot, stamped at its start) give the same matrix.
+    :param window: seconds of history; it begins at the start of the slot
+        that holds ``end - window`` (see
+        :func:`heatwatcher.timestamps.window_start`), so that the
+        first slot is whole. :param step: sample spacing (s), dividing
+        ``slot_minutes * 60``. Series sampled every slot (one value a slot,
+        stamped at its start) give the same matrix.
     :param horizon: slots after ``now`` the matrix must hold.
     :param holidays: ISO dates counted in the weekend category.
     :returns: :class:`History`
     """
     end = datetime.datetime.fromtimestamp(
         int(end.timestamp() // step) * step, tz=datetime.timezone.utc)
-    start = end - datetime.timedelta(seconds=window)
-    n_steps = int(window // step)
+    start = timestamps.window_start(end, window, slot_minutes * 60)
+    n_steps = int((end - start).total_seconds() // step)
     grid = fit.to_grid_many([series.get(uuid) for uuid in uuids],
                             start.timestamp(), step,
                             n_steps).reshape(len(uuids), n_steps)

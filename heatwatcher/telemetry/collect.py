@@ -444,7 +444,9 @@ def instance_series(datasource, compute_model, uuids, window, granularity,
     :func:`read_metric`).
 
     :param slot: None, or the seconds of the forecast's slot (a multiple
-        of ``granularity``) when only slot means are needed. On the bulk
+        of ``granularity``) when only slot means are needed: the read then
+        begins at the start of the slot that holds ``end - window``, as
+        :func:`heatwatcher.forecast.history.matrix` does. On the bulk
         Gnocchi path, Gnocchi then answers one value a slot instead of one
         every ``granularity`` (its API spends most of its time per point
         answered): the CPU counter resampled with ``min``, its value at the
@@ -459,6 +461,8 @@ def instance_series(datasource, compute_model, uuids, window, granularity,
     """
     end = _now(datasource)
     start = end - datetime.timedelta(seconds=window)
+    if slot:   # from the first slot's start (the matrix's first slot)
+        start = timestamps.window_start(end, window, slot)
     resources = {u: compute_model.get_instance_by_uuid(u) for u in uuids}
     resample = None
     if slot and slot > granularity and slot % granularity == 0:

@@ -88,7 +88,8 @@ def defaults():
     from heatwatcher.strategies import heat_consolidation_settings as hcs
     opts = {opt.dest: opt.default for opt in hcs.OPTIONS}
     return {name: opts[name] for name in (
-        'period', 'granularity', 'fit_window', 'forecast_window')}
+        'period', 'granularity', 'fit_window', 'forecast_window',
+        'slot_minutes')}
 
 
 def series_end(now, granularity):
@@ -146,6 +147,44 @@ def compare_values(bulk, per):
             'value_mismatches': len(differ),
             'max_abs_difference': max((abs(bulk[key] - per[key])
                                        for key in differ), default=0.0)}
+
+
+# Slot means of the two paths agree to rounding (percent of the vCPUs).
+SLOT_MEAN_TOLERANCE = 1e-9
+
+
+def compare_slot_means(bulk, per):
+    """Compare two ``(N, D, K)`` history matrices, to rounding.
+
+    :returns: dict: ``values`` (finite in both), ``only_bulk``,
+        ``only_per_resource`` (finite in one only), ``value_mismatches``
+        (differing by more than :data:`SLOT_MEAN_TOLERANCE`) and
+        ``max_abs_difference``.
+    """
+    finite_bulk, finite_per = np.isfinite(bulk), np.isfinite(per)
+    both = finite_bulk & finite_per
+    difference = np.abs(bulk[both] - per[both])
+    return {'values': int(both.sum()),
+            'only_bulk': int((finite_bulk & ~finite_per).sum()),
+            'only_per_resource': int((finite_per & ~finite_bulk).sum()),
+            'value_mismatches': int((difference
+                                     > SLOT_MEAN_TOLERANCE).sum()),
+            'max_abs_difference': float(difference.max(initial=0.0))}
+
+
+def slot_means(series, instances, settings, end):
+    """The forecast's history matrix ``(N, D, K)`` of CPU counters."""
+    from heatwatcher.forecast import history
+    from heatwatcher.telemetry import collect
+    uuids = sorted(instances)
+    percent = {uuid: collect.cpu_percent_series(samples,
+                                                instances[uuid].vcpus)
+               for uuid, samples in series.items()}
+    return history.matrix(percent, uuids, end,
+                          window=settings['forecast_window'],
+                          step=settings['granularity'],
+                          slot_minutes=settings['slot_minutes'],
+                          horizon=1).y
 
 
 def identical(comparison):
@@ -309,9 +348,13 @@ def reads(hosts, instances, settings, end):
     """The audit's reads: ``[(label, resources, kind, metric, start)]``."""
     def start(window):
         return end - datetime.timedelta(seconds=window)
+    from heatwatcher import timestamps
     return [
+        # the forecast reads from the start of the window's first slot
         ('instance_cpu_usage', instances, 'instance', 'instance_cpu_usage',
-         start(settings['forecast_window']), 'instances'),
+         timestamps.window_start(end, settings['forecast_window'],
+                                 settings['slot_minutes'] * 60),
+         'instances'),
         ('host_power', hosts, 'compute_node', 'host_power',
          start(settings['fit_window']), 'hosts'),
         ('host_cpu_usage', hosts, 'compute_node', 'host_cpu_usage',
@@ -356,15 +399,42 @@ def one_round(datasource, hosts, instances, settings, end, order,
                 got[path] = timed(lambda: collect._read_series(
                     datasource, resources, kind, metric, start, end,
                     granularity, what)[0], server_pids)
-        rows.append(_row('%s (series, %.0f d)' % (
-            label, (end - start).total_seconds() / 86400), len(resources),
-            got, compare_samples(got['bulk'][0], got['per_resource'][0])))
+        # the audit reads the instances' slot means (row 4); the whole
+        # series is what heatwatcher snapshot captures
+        rows.append(_row('%s (series, %.0f d%s)' % (
+            label, (end - start).total_seconds() / 86400,
+            '; snapshot capture' if metric == 'instance_cpu_usage' else ''),
+            len(resources), got, compare_samples(got['bulk'][0],
+                                                 got['per_resource'][0]),
+            in_audit=metric != 'instance_cpu_usage'))
+        if metric == 'instance_cpu_usage':
+            series_got, series_start = got, start
+    # 4. what the forecast reads (collect.instance_series with a slot):
+    # Gnocchi resamples the counter to one value a slot; per resource, the
+    # series read above (its figures) made into slot means
+    slot = settings['slot_minutes'] * 60
+    bulk = timed(lambda: slot_means(gnocchi_bulk.read(
+        datasource, instances, 'instance', 'instance_cpu_usage',
+        series_start, end, granularity, 'instances',
+        concurrency=concurrency, resample=(slot, 'min'))[0], instances,
+        settings, end), server_pids)
+    matrix = timed(lambda: slot_means(series_got['per_resource'][0],
+                                      instances, settings, end))
+    read = series_got['per_resource']
+    per_resource = (matrix[0], read[1] + matrix[1]) + read[2:4] + (
+        read[4] + matrix[4], read[5])
+    rows.append(_row('instance_cpu_usage (slot means, %.0f d, bulk '
+                     'resampled to %d s)' % (
+                         (end - series_start).total_seconds() / 86400,
+                         slot), len(instances),
+                     {'bulk': bulk, 'per_resource': per_resource},
+                     compare_slot_means(bulk[0], per_resource[0])))
     return rows
 
 
-def _row(read, resources, got, comparison, boundaries=None):
+def _row(read, resources, got, comparison, boundaries=None, in_audit=True):
     row = {'read': read, 'resources': resources, 'comparison': comparison,
-           'identical': identical(comparison)}
+           'identical': identical(comparison), 'in_audit': in_audit}
     for path in ('bulk', 'per_resource'):
         _result, seconds, requests, size, client, server = got[path][:6]
         row[path] = {'seconds': round(seconds, 3), 'requests': requests,
@@ -379,7 +449,8 @@ def _row(read, resources, got, comparison, boundaries=None):
 
 
 def totals(rows):
-    """Sum of the rows' seconds and requests per path."""
+    """Sum of the audit's reads: seconds and requests per path."""
+    rows = [row for row in rows if row.get('in_audit', True)]
     out = {}
     for path in ('bulk', 'per_resource'):
         out[path] = {
@@ -455,13 +526,22 @@ def markdown(runs):
         'per instance, two per host). The reads are the default '
         '`heat_consolidation` audit\'s: instance CPU means over `period`, '
         'instance CPU series over `forecast_window`, host power and CPU '
-        'series over `fit_window`. Seconds are wall clock including '
+        'series over `fit_window`. Since the forecast reads slot means, '
+        'the bulk path has Gnocchi resample the instances\' CPU counter to '
+        'one value a slot (row "slot means"; per resource, Watcher reads '
+        'the whole series, whose figures that row repeats, and it is made '
+        'into the same slot means); the whole instance series (row '
+        '"snapshot capture") is what `heatwatcher snapshot` reads, and is '
+        'left out of the audit total. Runs before the resampling have no '
+        'slot-means row and their total includes the whole series. '
+        'Seconds are wall clock including '
         'parsing into arrays; requests and MiB (response bodies) are '
         'counted on keystoneauth\'s session; "API CPU s" is the CPU time '
         'of the sandbox\'s gnocchi-api processes during the read, '
         '"client CPU s" the benchmark process\'s. "identical": every '
         'value equal bit for bit and the same resources with data (the '
-        'comparison is exact; no tolerance). The sandbox runs on the '
+        'comparison is exact; no tolerance), except for slot means: '
+        'equal within 1e-9 % (rounding). The sandbox runs on the '
         'same machine as the benchmark: Gnocchi\'s API, metricd and '
         'PostgreSQL, the feeder and the other services share its CPUs '
         '(and here other work), so timings vary by tens of percent '
@@ -482,7 +562,8 @@ def markdown(runs):
             '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|'
             '---:|---:|---|']
         for number, one in enumerate(result['rounds'], 1):
-            for row in one['rows'] + [dict(one['total'], read='**total**',
+            for row in one['rows'] + [dict(one['total'],
+                                           read='**audit total**',
                                            resources=None)]:
                 lines.append(
                     '| %d%s | %s | %s | %s | %s | %.1fx | %s |' % (

@@ -43,7 +43,9 @@ class TestMatrix(unittest.TestCase):
         # the load is the step's index within its slot: every slot's mean
         # is 1.5, unless a step of a neighbouring slot slips in
         series = stepped(2, lambda steps: steps % 4)
-        for seconds in (0, 37, 149, 151, 299):
+        # ten minutes in: the window's start is in the middle of a slot,
+        # whose first two steps the matrix still holds
+        for seconds in (0, 37, 149, 151, 299, 600, 637, 899):
             end = MIDNIGHT + datetime.timedelta(days=1, hours=12,
                                                 seconds=seconds)
             got = self.matrix(series, end)

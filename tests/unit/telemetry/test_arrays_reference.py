@@ -256,17 +256,18 @@ class TestAgainstReferences(unittest.TestCase):
         settings = dict(window=window, step=STEP, slot_minutes=60,
                         horizon=4)
         got = history.matrix(series, uuids, end, **settings)
-        # the window ends at the step boundary at or before "now"
+        # the window ends at the step boundary at or before "now" and
+        # begins at the start of the (hour) slot that holds its start
         window_end = datetime.datetime.fromtimestamp(
             end.timestamp() // STEP * STEP, UTC)
-        start = window_end.timestamp() - window
+        start = (window_end.timestamp() - window) // 3600 * 3600
         expected_grid = np.array([reference_to_grid(
-            series.get(uuid), start, STEP, window // STEP)
-            for uuid in uuids])
+            series.get(uuid), start, STEP,
+            int(window_end.timestamp() - start) // STEP) for uuid in uuids])
         # the slot means of the reference grid, as day_matrix makes them
         from heatwatcher.forecast import backtest
         expected, _ = backtest.day_matrix(
-            expected_grid, window_end - datetime.timedelta(seconds=window),
+            expected_grid, datetime.datetime.fromtimestamp(start, UTC),
             STEP, 60)
         flat = expected.reshape(len(uuids), -1)
         flat[:, got.now:] = np.nan

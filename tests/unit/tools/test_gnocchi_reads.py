@@ -101,8 +101,38 @@ class TestMarkdown(unittest.TestCase):
                'rounds': [{'order': ['bulk', 'per_resource'], 'rows': [row],
                            'total': gnocchi_reads.totals([row])}]}
         text = gnocchi_reads.markdown([run])
-        self.assertIn('## 20 hosts, 200 instances', text)
+        self.assertIn('## 20 hosts, 200 instances, bulk with one request '
+                      'at a time', text)
         self.assertIn('| 1 | host_power (series, 7 d) | 20 | 1.00 | 3 | '
                       '2.0 | 0.80 | 0.10 | 3.00 |', text)
-        self.assertIn('| **total** |', text)
+        self.assertIn('| **audit total** |', text)
         self.assertIn('| 3.0x | yes |', text)
+
+    def test_the_audit_total_leaves_out_the_snapshot_capture(self):
+        def row(seconds, in_audit):
+            figures = {'seconds': seconds, 'requests': 1, 'mib': 1.0,
+                       'client_cpu_seconds': 0.1,
+                       'gnocchi_api_cpu_seconds': 0.5}
+            return {'bulk': figures, 'per_resource': figures,
+                    'identical': True, 'in_audit': in_audit}
+        total = gnocchi_reads.totals([row(2.0, True), row(30.0, False),
+                                      row(5.0, True)])
+        self.assertEqual(7.0, total['bulk']['seconds'])
+        self.assertEqual(2, total['per_resource']['requests'])
+
+
+class TestSlotMeans(unittest.TestCase):
+
+    def test_equal_to_rounding_and_missing_values_counted(self):
+        bulk = np.array([[[1.0, np.nan, 3.0]], [[4.0, 5.0, np.nan]]])
+        per = bulk.copy()
+        per[0, 0, 0] += 1e-12                 # rounding: still equal
+        self.assertTrue(gnocchi_reads.identical(
+            gnocchi_reads.compare_slot_means(bulk, per)))
+        per[1, 0, 1] = 5.5
+        per[1, 0, 2] = 6.0                    # only per resource
+        comparison = gnocchi_reads.compare_slot_means(bulk, per)
+        self.assertEqual({'values': 4, 'only_bulk': 0,
+                          'only_per_resource': 1, 'value_mismatches': 1,
+                          'max_abs_difference': 0.5}, comparison)
+        self.assertFalse(gnocchi_reads.identical(comparison))
