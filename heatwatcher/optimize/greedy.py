@@ -86,7 +86,7 @@ class Placement:
 
 
 def _sources(state, need, committed, h, pool):
-    """Instances of ``pool`` that may move to ``h``.
+    """``(len(pool),)`` bool: instances of ``pool`` that may move to ``h``.
 
     Instances on hosts not filled yet, and surplus instances of filled hosts
     (those whose host stays at its target without them).
@@ -98,7 +98,7 @@ def _sources(state, need, committed, h, pool):
              & (state.count[source_hosts] > 1)
              & (state.load[source_hosts] - problem.load[pool]
                 >= need[source_hosts] - EPS))
-    return pool[(free | spare) & (source_hosts != h)]
+    return (free | spare) & (source_hosts != h)
 
 
 def _fill(state, need, order, committed, priority):
@@ -119,26 +119,42 @@ def _fill(state, need, order, committed, priority):
             continue
         committed[h] = True
         undo = []
+        # Within this loop only ``h`` fills and its sources empty, so the
+        # candidates only shrink: they are found once, then the instances
+        # of the last source are checked again after each move.
+        candidates = movable_idx[
+            _sources(state, need, committed, h, movable_idx)]
         while state.load[h] < need[h] - EPS or state.count[h] == 0:
-            candidates = _sources(state, need, committed, h, movable_idx)
             candidates = candidates[state.fits(candidates, h)]
             if candidates.size == 0 or not state.can_afford(1):
                 break
             deficit = need[h] - state.load[h]
-            finishing = candidates[problem.load[candidates] >= deficit - EPS]
-            if finishing.size:
-                key = np.lexsort((priority[state.assign[finishing]],
-                                  problem.load[finishing]))
-                i = finishing[key[0]]
+            candidate_load = problem.load[candidates]
+            finishing = candidate_load >= deficit - EPS
+            if finishing.any():
+                chosen = np.flatnonzero(finishing)
+                key = np.lexsort((
+                    priority[state.assign[candidates[chosen]]],
+                    candidate_load[chosen]))
+                position = chosen[key[0]]
             else:
                 room = np.maximum(state.capacity[h] - state.used[h], EPS)
                 share = np.max(problem.demand[candidates] / room, axis=1)
-                value = problem.load[candidates] / np.maximum(share, EPS)
+                value = candidate_load / np.maximum(share, EPS)
                 key = np.lexsort((priority[state.assign[candidates]],
                                   -value))
-                i = candidates[key[0]]
-            undo.append((i, state.assign[i]))
+                position = key[0]
+            i = candidates[position]
+            source = state.assign[i]
+            undo.append((i, source))
             state.move(i, h)
+            candidates = np.delete(candidates, position)
+            if committed[source]:
+                keep = state.assign[candidates] != source
+                on_source = ~keep
+                keep[on_source] = _sources(state, need, committed, h,
+                                           candidates[on_source])
+                candidates = candidates[keep]
         if state.load[h] < need[h] - EPS or state.count[h] == 0:
             for i, source in reversed(undo):
                 state.move(i, source)

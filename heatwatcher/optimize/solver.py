@@ -18,9 +18,11 @@
   result is kept only if the whole placement scores better. Cells alternate
   between *target* cells (hosts below target with the hosts that have the
   most load to spare) and *sweep* cells (a shuffled partition of the active
-  hosts), until time runs out or a full sweep finds nothing; once as many
-  hosts reach target as the bound allows, until a sweep improves neither
-  hosts at target nor active hosts.
+  hosts), until time runs out or a sweep improves no level before the
+  migrations (migrations alone are left to the trimming). A cell stopped
+  by its time or node limit proves nothing: the next cells are a quarter
+  smaller (down to ``min_cell_size``), and ``stall_cells`` such cells in
+  a row without an improvement stop the search.
 * Neither runs when the greedy placement already has as many hosts at
   target as the bound and no more active hosts than that needs.
 * With a migration budget, the best subset of the unlimited greedy plan's
@@ -29,8 +31,10 @@
 * Then :mod:`~.trim` re-solves which instances stay put, with the hosts at
   target and the active hosts of the best placement (or as many of each
   class, the most populated), round after round until a round saves no
-  migration. The time limit is a cap: a solve that meets the bound and
-  stops trimming returns early.
+  migration, within ``trim_share`` of the time limit. A trimming MILP that
+  finds no solution soon after its LP relaxation gives up
+  (:func:`~.trim.fewest_migrations`). The time limit is a cap: a solve
+  whose search and trimming stop on their own returns early.
 * The LP bound of :mod:`~.bound` is computed on the full problem, so the
   result is always reported against it, whatever the cells were.
 
@@ -60,13 +64,17 @@ class Options:
     :ivar mip_rel_gap: relative gap at which a MILP solve stops.
     :ivar max_moves: most migrations in the plan (None: unlimited).
     :ivar full_milp_columns: largest ``movable x hosts`` solved in one MILP.
-    :ivar cell_size: hosts per LNS cell.
+    :ivar cell_size: hosts per LNS cell at the start.
+    :ivar min_cell_size: smallest cell after cells stopped by a limit.
+    :ivar stall_cells: cells in a row stopped by a limit without an
+        improvement after which the cell search stops.
     :ivar node_limit: branch-and-bound nodes per MILP solve. Solves are
         bounded by this work limit, so the result is the same on any machine
         unless a time limit is reached first.
     :ivar seed: seed of the cell shuffling.
     :ivar trim_share: share of ``time_limit`` kept for migration trimming
-        (:mod:`~.trim`) after the cell search (10 % after an exact MILP).
+        (:mod:`~.trim`) after the cell search (10 % after an exact MILP),
+        and the most it gets when the search stops early.
     """
 
     time_limit: float = 60.0
@@ -74,6 +82,8 @@ class Options:
     max_moves: int = None
     full_milp_columns: int = 6000
     cell_size: int = 24
+    min_cell_size: int = 8
+    stall_cells: int = 2
     cell_time_limit: float = 5.0
     node_limit: int = 1000
     seed: int = 0
@@ -113,6 +123,8 @@ class _Search:
         self.best_score = scoring.evaluate(problem, self.best)
         self.method = 'current'
         self.stats = {'cells': 0, 'cells_improved': 0, 'cell_status': {}}
+        self.cell_size = options.cell_size
+        self.fruitless_cells = 0
 
     def offer(self, assign, method):
         if assign is None or not scoring.is_feasible(
@@ -143,7 +155,19 @@ class _Search:
         self.stats['cells'] += 1
         improved = self.offer(cell_result.assign, method)
         self.stats['cells_improved'] += int(improved)
+        stopped = cell_result.status in ('time_limit', 'node_limit')
+        if stopped:
+            # A cell stopped by a limit proves nothing: the next ones
+            # are smaller, so that a sweep ends and can stop the search.
+            self.cell_size = max(self.options.min_cell_size,
+                                 (self.cell_size * 3) // 4)
+        self.fruitless_cells = (self.fruitless_cells + 1
+                                if stopped and not improved else 0)
         return improved
+
+    def stalled(self):
+        """True after ``stall_cells`` limit-stopped, fruitless cells."""
+        return self.fruitless_cells >= self.options.stall_cells
 
 
 def _cell_limit(problem, assign, hosts, size, max_columns=8000):
@@ -185,37 +209,47 @@ def _target_cell(search, size):
     return _cell_limit(problem, best, picks, size)
 
 
-def _sweep_cells(search, rng, size):
+def _sweep_cells(search, rng):
+    """Cells over the active hosts in a random order, one by one.
+
+    Each cell takes the next ``cell_size - 1`` hosts (the size when the
+    cell is drawn, which shrinks after cells that stop on a limit) and an
+    idle loop host, so that a cell can open one.
+    """
     _, _, count = search.problem.host_usage(search.best)
-    active = np.flatnonzero(count > 0)
     idle = np.flatnonzero((count == 0) & search.problem.loop)
-    hosts = rng.permutation(active)
-    cells = [hosts[i:i + size - 1] for i in range(0, len(hosts), size - 1)]
-    # Each cell also gets an idle loop host, so a cell can open one.
-    if len(idle):
-        cells = [np.append(cell, idle[rng.integers(len(idle))])
-                 for cell in cells]
-    return [_cell_limit(search.problem, search.best, cell, size)
-            for cell in cells]
+    hosts = rng.permutation(np.flatnonzero(count > 0))
+    start = 0
+    while start < len(hosts):
+        size = search.cell_size
+        cell = hosts[start:start + size - 1]
+        start += size - 1
+        if len(idle):
+            cell = np.append(cell, idle[rng.integers(len(idle))])
+        yield _cell_limit(search.problem, search.best, cell, size)
 
 
-def _lns(search, deadline, rng, bound_reached):
-    size = search.options.cell_size
+def _lns(search, deadline, rng):
+    """Cell search until a sweep improves no level before migrations.
+
+    Migrations alone are left to the trimming, which is cheaper.
+    """
     while time.monotonic() < deadline:
-        improved = False
         before = search.best_score
-        target_cell = _target_cell(search, size)
+        target_cell = _target_cell(search, search.cell_size)
         if target_cell is not None and len(target_cell) > 1:
-            improved |= search.cell(target_cell, deadline, 'lns')
-        for cell in _sweep_cells(search, rng, size):
-            if time.monotonic() >= deadline:
+            search.cell(target_cell, deadline, 'lns')
+        for cell in _sweep_cells(search, rng):
+            if time.monotonic() >= deadline or search.stalled():
                 break
             if len(cell) > 1:
-                improved |= search.cell(cell, deadline, 'lns')
-        # At the bound, migrations are left to the trimming.
-        if not improved or (
-                search.best_score.reached >= bound_reached
-                and not search.best_score.strictly_better_than(before)):
+                search.cell(cell, deadline, 'lns')
+        if search.stalled():
+            search.stats['search_stopped'] = (
+                '%d cells in a row stopped on a limit without improving'
+                % search.fruitless_cells)
+            break
+        if not search.best_score.strictly_better_than(before):
             break
 
 
@@ -306,11 +340,13 @@ def solve(problem, opts=None):
         search.offer(milp_result.assign, 'milp')
         stats['milp_status'] = milp_result.status
     else:
-        _lns(search, search_deadline, np.random.default_rng(opts.seed),
-             bound.reached)
+        _lns(search, search_deadline, np.random.default_rng(opts.seed))
     phase_start = time.monotonic()
     if search.best_score.strictly_better_than(baseline):
-        _trim(search, deadline)
+        # The trimming gets its share, not the time a search that stopped
+        # early left over.
+        _trim(search, min(deadline, time.monotonic()
+                          + max(opts.trim_share, 0.1) * opts.time_limit))
     stats['trim_seconds'] = time.monotonic() - phase_start
     elapsed = time.monotonic() - start
     if search.best_score.strictly_better_than(baseline):

@@ -181,6 +181,11 @@ def _candidates(problem, assign, movable_idx, active, extra_hosts, rng,
     return np.unique(np.concatenate(columns), axis=0)
 
 
+# How long (in times the LP relaxation's time) a trimming MILP may search
+# for a first solution.
+RELAXATION_MULTIPLE = 5.0
+
+
 def _relaxation(objective, constraints, lower_bounds, upper_bounds,
                 time_limit):
     """The LP relaxation, by HiGHS's interior point method and crossover.
@@ -210,7 +215,10 @@ def _relax_and_fix(objective, constraints, base_lower, upper_bounds, n_x,
     Instances whose relaxed assignment is integral are fixed there; the
     others keep only the columns the relaxation used and their incumbent
     host. If that restricted MILP finds nothing, only the instances the
-    relaxation keeps at home stay fixed, then the full MILP runs in the
+    relaxation keeps at home stay fixed. Each MILP stops after
+    ``RELAXATION_MULTIPLE`` times the relaxation's time (at least 1 s):
+    one that has found no solution by then gives up instead of spending
+    the whole time limit. Without a relaxation, the full MILP runs in the
     time left.
 
     :returns: scipy's ``OptimizeResult`` with a solution, or the reason
@@ -223,6 +231,10 @@ def _relax_and_fix(objective, constraints, base_lower, upper_bounds, n_x,
     try:
         relaxed = _relaxation(objective, constraints, base_lower,
                               upper_bounds, time_limit)
+        # A MILP that finds no solution in this many times the time of its
+        # relaxation is not going to: the rounds stop instead.
+        give_up_after = max(RELAXATION_MULTIPLE * (
+            time.monotonic() - started), 1.0)
         attempts = []
         if relaxed.status == 0 and relaxed.x is not None:
             x = relaxed.x[:n_x]
@@ -245,7 +257,9 @@ def _relax_and_fix(objective, constraints, base_lower, upper_bounds, n_x,
             stays[instance_of[at_home]] = True
             restricted[:n_x] = np.where(stays[instance_of], at_home, 1.0)
             attempts.append((lower_bounds, restricted))
-        attempts.append((base_lower, upper_bounds))
+        else:
+            attempts.append((base_lower, upper_bounds))
+            give_up_after = time_limit
         message = 'LP relaxation: %s' % relaxed.message
         for lower_bounds, restricted in attempts:
             time_left = time_limit - (time.monotonic() - started)
@@ -255,7 +269,8 @@ def _relax_and_fix(objective, constraints, base_lower, upper_bounds, n_x,
                 objective, integrality=integrality,
                 bounds=optimize.Bounds(lower_bounds, restricted),
                 constraints=constraints,
-                options=dict(options, time_limit=time_left))
+                options=dict(options,
+                             time_limit=min(time_left, give_up_after)))
             if result.x is not None:
                 return result
             message = str(result.message)
@@ -443,7 +458,8 @@ def fewest_migrations(problem, assign, capacity, load_cap, deadline_seconds,
 
     Runs :func:`trim` on the hosts active in ``assign``, then on
     :func:`populated_hosts` (the same number per class, the most populated),
-    and keeps the better. With more than ``whole_below`` movable instances,
+    and keeps the better; when the first finds no solution at all, the
+    second is not tried. With more than ``whole_below`` movable instances,
     trims chunk by chunk instead (:func:`chunks` of ``chunk_hosts`` hosts,
     their own active hosts, 4 extra candidate hosts per instance), each
     chunk's result kept when it improves the whole placement.
@@ -475,6 +491,10 @@ def fewest_migrations(problem, assign, capacity, load_cap, deadline_seconds,
                           hosts=hosts, extra_hosts=extra_hosts, seed=seed)
             statuses.add(result.status)
             best.columns += result.columns
+            if result.status == 'failed':
+                # Its MILP gave up without a solution; the other variant
+                # is as large and as hard.
+                break
             if scoring.evaluate(problem, result.assign) < scoring.evaluate(
                     problem, best.assign):
                 best.assign, best.message = result.assign, result.message

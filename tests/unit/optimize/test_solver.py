@@ -12,12 +12,14 @@
 
 import itertools
 import unittest
+from unittest import mock
 
 import numpy as np
 
 from heatwatcher import exception
 from heatwatcher.optimize import bound
 from heatwatcher.optimize import greedy
+from heatwatcher.optimize import milp
 from heatwatcher.optimize import problem as placement_problem
 from heatwatcher.optimize import score
 from heatwatcher.optimize import solver
@@ -167,3 +169,45 @@ class TestBound(unittest.TestCase):
             bound.MAX_LP_COLUMNS = old
         self.assertEqual('load_sum', b.method)
         self.assertEqual(2, b.reached)  # 13.6 cores cover two 6.4 needs
+
+
+class TestStalledSearch(unittest.TestCase):
+    """The cell search stops when cells stop on a limit and find nothing."""
+
+    def solve_with_cells(self, status, **options):
+        rng = np.random.default_rng(11)
+        problem = helpers.random_problem(rng, 40, 200)
+        sizes = []
+
+        def solve_cell(problem, assign, hosts, *args, **kwargs):
+            sizes.append(len(hosts))
+            return milp.CellResult(status, None, 'mocked')
+
+        unreachable = bound.Bound(problem.n_hosts, float(problem.n_hosts),
+                                  'lp', 'mocked')
+        with mock.patch.object(solver.milp, 'solve_cell', solve_cell), \
+                mock.patch.object(solver.lp_bound, 'upper_bound',
+                                  return_value=unreachable):
+            result = solver.solve(problem, solver.Options(
+                time_limit=600, full_milp_columns=0, cell_size=12,
+                **options))
+        return result, sizes
+
+    def test_stops_after_cells_stopped_by_a_limit(self):
+        result, sizes = self.solve_with_cells('time_limit', stall_cells=3)
+        self.assertEqual(3, len(sizes))
+        self.assertIn('search_stopped', result.stats)
+
+    def test_cells_shrink_after_a_limit(self):
+        _, sizes = self.solve_with_cells('node_limit', stall_cells=3,
+                                         min_cell_size=8)
+        # the target cell at 12 hosts, then sweep cells of size - 1 active
+        # hosts (no idle loop host to add here) at sizes 9, then 8 (min)
+        self.assertEqual([12, 8, 7], sizes)
+
+    def test_cells_that_prove_optimality_end_with_the_sweep(self):
+        result, sizes = self.solve_with_cells('optimal', stall_cells=1)
+        self.assertNotIn('search_stopped', result.stats)
+        # one target cell, then every cell of one sweep, none smaller
+        self.assertGreater(len(sizes), 2)
+        self.assertEqual({11}, set(sizes[1:-1]))

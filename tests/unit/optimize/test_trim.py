@@ -12,8 +12,10 @@
 
 import itertools
 import unittest
+from unittest import mock
 
 import numpy as np
+from scipy import optimize
 
 from heatwatcher.optimize import budget
 from heatwatcher.optimize import greedy
@@ -125,6 +127,45 @@ class TestTrim(unittest.TestCase):
         # 2 moves are needed to keep two hosts at target
         self.assertEqual('failed', result.status)
         np.testing.assert_array_equal([1, 0, 0, 1], result.assign)
+
+
+class TestGivingUp(unittest.TestCase):
+
+    def test_a_milp_without_solution_stops_soon_after_its_relaxation(self):
+        problem = helpers.make_problem(
+            [HOST] * 4, [instance(host) for host in range(4)])
+        capacity, load_cap = placement_problem.effective_capacity(problem)
+        limits = []
+
+        def relaxation(objective, *args, **kwargs):
+            return optimize.OptimizeResult(
+                status=0, x=np.zeros(len(objective)), message='mocked')
+
+        def milp(*args, options, **kwargs):
+            limits.append(options['time_limit'])
+            return optimize.OptimizeResult(status=1, x=None,
+                                           message='time limit')
+
+        with mock.patch.object(trim, '_relaxation', relaxation), \
+                mock.patch.object(trim.optimize, 'milp', milp):
+            result = trim.trim(problem, np.array([1, 0, 0, 1]), capacity,
+                               load_cap, 600.0)
+        self.assertEqual('failed', result.status)
+        # the restricted and the wider MILP, each given up after 1 s (the
+        # floor, the relaxation took no time); no MILP on every column
+        self.assertEqual([1.0, 1.0], limits)
+
+    def test_no_second_variant_after_a_failure(self):
+        problem = three_hosts()
+        capacity, load_cap = placement_problem.effective_capacity(problem)
+        plan = np.array([2, 2, 2, 2])
+        failed = trim.TrimResult(plan.copy(), 'failed', 'mocked')
+        with mock.patch.object(trim, 'trim',
+                               return_value=failed) as trimmed:
+            result = trim.fewest_migrations(problem, plan, capacity,
+                                            load_cap, 600.0)
+        self.assertEqual(1, trimmed.call_count)
+        self.assertEqual('failed', result.status)
 
 
 class TestChunks(unittest.TestCase):
