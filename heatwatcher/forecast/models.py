@@ -147,12 +147,18 @@ def samples(y, categories, horizon, alpha=0.3, lead=0, recent=None,
 def fit_regression(x, y, ridge=1e-3):
     """Ridge coefficients ``(5,)`` on complete rows of ``x`` ``(M, 4)``."""
     complete = np.all(np.isfinite(x), axis=1) & np.isfinite(y)
-    if complete.sum() < 10:
+    rows = int(complete.sum())
+    if rows < 10:
         return None
-    design = np.column_stack([np.ones(complete.sum()), x[complete]])
-    penalty = ridge * len(design) * np.eye(design.shape[1])
-    penalty[0, 0] = 0.0
-    return np.linalg.solve(design.T @ design + penalty, design.T @ y[complete])
+    x, y = x[complete], y[complete]
+    # The normal equations of [1, x], without building that design matrix.
+    column_sums = x.sum(axis=0)
+    gram = np.empty((5, 5))
+    gram[0, 0] = rows
+    gram[0, 1:] = gram[1:, 0] = column_sums
+    gram[1:, 1:] = x.T @ x
+    gram[1:, 1:] += ridge * rows * np.eye(4)
+    return np.linalg.solve(gram, np.concatenate([[y.sum()], x.T @ y]))
 
 
 def predict_all(x, target, coef=None):

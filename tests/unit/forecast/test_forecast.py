@@ -55,6 +55,21 @@ class TestSamples(unittest.TestCase):
         p = models.predict('regression', np.array([[300, 0, 0, 0.0]]), coef)
         self.assertEqual([100.0], list(p))         # clipped to [0, 100]
 
+    def test_ridge_skips_incomplete_rows_and_spares_the_intercept(self):
+        rng = np.random.default_rng(1)
+        x = rng.uniform(0, 100, (300, 4))
+        y = 5.0 + x @ [0.2, 0.1, 0.4, 0.3] + rng.normal(0, 1, 300)
+        x[3, 2] = np.nan
+        y[7] = np.inf
+        complete = np.ones(300, bool)
+        complete[[3, 7]] = False
+        design = np.column_stack([np.ones(298), x[complete]])
+        penalty = 0.1 * 298 * np.diag([0.0, 1, 1, 1, 1])
+        expected = np.linalg.solve(design.T @ design + penalty,
+                                   design.T @ y[complete])
+        np.testing.assert_allclose(
+            expected, models.fit_regression(x, y, ridge=0.1), rtol=1e-9)
+
 
 class TestBacktest(unittest.TestCase):
 
