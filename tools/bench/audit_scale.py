@@ -189,6 +189,12 @@ def one_size(hosts, seed, solver_time_limit, profile, via_dicts=False):
         'upper_bound': solver.get('upper_bound'),
         'migrations': indicators.get('instance_migrations_count'),
         'forecast_mode': strategy.report.get('forecast', {}).get('mode'),
+        'solver': {key: (round(solver[key], 2)
+                         if isinstance(solver.get(key), float)
+                         else solver.get(key))
+                   for key in ('seconds', 'method', 'greedy_seconds',
+                               'bound_seconds', 'bound_method', 'cells',
+                               'migrations_before_trim', 'trim_seconds')},
         'generate_seconds': round(generate_seconds, 2),
         'peak_rss_mib_before_audit': round(rss_before / 1024.0, 1),
         'peak_rss_mib': round(
@@ -197,6 +203,12 @@ def one_size(hosts, seed, solver_time_limit, profile, via_dicts=False):
     if profiler:
         row['top'] = _top(profiler)
     return row
+
+
+def _series(row):
+    """The row's series column: how the history was read, and its label."""
+    series = row.get('series_read', 'arrays')
+    return '%s, %s' % (series, row['label']) if row.get('label') else series
 
 
 def markdown(result):
@@ -226,8 +238,7 @@ def markdown(result):
         lines.append(
             '| %d | %d | %s | %s | %.1f%s | %.1f | %.1f | %.1f | %.1f | '
             '%.1f | %.1f | %.1f | %s / %s | %s | %.0f |' % (
-                row['hosts'], row['instances'],
-                row.get('series_read', 'arrays'),
+                row['hosts'], row['instances'], _series(row),
                 row['solver_time_limit'] or 'default', row['audit_seconds'],
                 ' (profiled)' if row['profiled'] else '',
                 phases.get('telemetry', 0), phases.get('forecast', 0),
@@ -238,10 +249,34 @@ def markdown(result):
                 row['migrations'], row['peak_rss_mib']))
     if result.get('note'):
         lines += ['', result['note']]
+    solved = [row for row in result['rows'] if row.get('solver')]
+    if solved:
+        lines += [
+            '', 'Inside "solve" (rows that recorded it): the solver\'s own '
+            'seconds, its greedy start, the bound (LP, or the closed-form '
+            '"load_sum" when the LP is too large or stops), the cells of '
+            'the search, and the migration trimming (migrations before '
+            'it / after).', '',
+            '| hosts | series | audit s | solver s | greedy s | bound s '
+            '(method) | cells | trim s | migr. before / after trim |',
+            '|---:|---|---:|---:|---:|---:|---:|---:|---:|']
+        for row in solved:
+            solver = row['solver']
+            lines.append('| %d | %s | %.1f%s | %.1f | %.1f | %.1f (%s) | %s '
+                         '| %.1f | %s / %s |' % (
+                             row['hosts'], _series(row),
+                             row['audit_seconds'],
+                             ' (profiled)' if row['profiled'] else '',
+                             solver['seconds'], solver['greedy_seconds'],
+                             solver['bound_seconds'],
+                             solver['bound_method'], solver['cells'],
+                             solver['trim_seconds'] or 0.0,
+                             solver['migrations_before_trim'],
+                             row['migrations']))
     for row in result['rows']:
         if row.get('top'):
             lines += ['', 'cProfile, %d hosts (%s), by internal time:'
-                      % (row['hosts'], row.get('series_read', 'arrays')),
+                      % (row['hosts'], _series(row)),
                       '',
                       '| function | calls | tottime s | cumtime s |',
                       '|---|---:|---:|---:|']
@@ -276,6 +311,8 @@ def main(argv=None):
                              'rows in --out (and --before)')
     parser.add_argument('--note', help='a paragraph added under the table '
                                        '(kept by --append)')
+    parser.add_argument('--label', help='a word added to the new rows\' '
+                                        'series column (which code ran)')
     parser.add_argument('--one', type=int, help=argparse.SUPPRESS)
     results.add_out_argument(parser)
     args = parser.parse_args(argv)
@@ -315,6 +352,8 @@ def main(argv=None):
             output = subprocess.run(command, check=True, capture_output=True,
                                     text=True).stdout
             row = json.loads(output.strip().splitlines()[-1])
+            if args.label:
+                row['label'] = args.label
             rows.append(row)
             print(json.dumps({key: value for key, value in row.items()
                               if key != 'top'}), flush=True)
@@ -326,7 +365,7 @@ def main(argv=None):
         rows = [row for row in rows if row.get('series_read') != 'before']
         rows += [dict(row, series_read='before') for row in before]
     rows.sort(key=lambda row: (row['hosts'], row.get('series_read', ''),
-                               row['profiled']))
+                               row.get('label') or '', row['profiled']))
     result = {'machine': platform.machine(),
               'python': platform.python_version(),
               'numpy': np.__version__, 'cpus': os.cpu_count(),
