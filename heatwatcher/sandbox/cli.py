@@ -38,15 +38,17 @@ SERVICE_PORTS = {
     'keystone': 'keystone', 'gnocchi-api': 'gnocchi', 'nova': 'nova',
     'placement': 'placement', 'watcher-api': 'watcher',
     'ironic-api': 'ironic', 'ironic-conductor': 'ironic_rpc',
-    'horizon': 'horizon',
+    'horizon': 'horizon', 'image-network': 'image_network',
 }
 # Signals that stop a service quickly and cleanly (default SIGTERM).
 # uWSGI's graceful stop of gnocchi-api (SIGTERM) can hang until the stop
 # timeout; SIGINT stops it at once.
 STOP_SIGNALS = {'postgres': signal.SIGINT, 'gnocchi-api': signal.SIGINT}
+# Nova and Placement run under uWSGI too (with ``up --nova real``).
+STOP_SIGNALS.update({'nova': signal.SIGINT, 'placement': signal.SIGINT})
 # Data directories ``up`` recreates when it reuses a stopped sandbox.
 DATA_DIRS = ('rabbitmq', 'postgres', 'keystone', 'gnocchi', 'emulators',
-             'ironic', 'watcher', 'horizon', 'pids', 'logs')
+             'ironic', 'watcher', 'horizon', 'nova', 'pids', 'logs')
 
 
 def add_parser(subparsers):
@@ -74,6 +76,13 @@ def add_parser(subparsers):
     up.add_argument('--dashboard', action='store_true',
                     help='also start Horizon with the Watcher dashboard '
                          '(needs heatwatcher[dashboard])')
+    up.add_argument('--nova', choices=('emulated', 'real'),
+                    default='emulated',
+                    help='Nova and Placement: the API emulators of '
+                         'python-watcher (default), or real Nova and '
+                         'Placement with one nova-compute (fake virt '
+                         'driver) per snapshot host, for small snapshots '
+                         '(needs heatwatcher[nova])')
     for name, text in (('status', 'show each service and its state'),
                        ('env', 'print the OS_* variables of the admin'),
                        ('down', 'stop the services by their pids')):
@@ -187,8 +196,13 @@ def _up(layout, args, progress, started):
         from heatwatcher.sandbox import horizon
         # Fail before starting anything if Horizon is not installed.
         horizon.locate_packages(layout, horizon.horizon_python())
+    real_nova = getattr(args, 'nova', 'emulated') == 'real'
+    if real_nova:
+        # Fail before starting anything if Nova is not installed.
+        _check_nova_installed()
     progress('loading snapshot %s' % args.snapshot)
     doc = load.load(args.snapshot)
+    snapshot_path = args.snapshot
     progress('%d hosts, %d instances; directory %s, ports %d-%d'
              % (len(doc['hosts']), len(doc['instances']), layout.dir,
                 layout.base_port, layout.base_port + sandbox_layout.PORT_COUNT
@@ -209,6 +223,14 @@ def _up(layout, args, progress, started):
     progress('keystone up at %s, catalog registered' % layout.auth_url)
     postgres.wait(timeout=60)
     progress('postgres up on port %d' % layout.port('postgres'))
+    if real_nova:
+        from heatwatcher.sandbox import nova
+        rabbit.wait(timeout=120)
+        progress('rabbitmq up on port %d' % layout.port('rabbitmq'))
+        # Nova gives the servers their UUIDs: the telemetry is written
+        # (and replayed) under those.
+        doc, snapshot_path = nova.start(
+            layout, doc, keystone.admin_session(layout), start, progress)
     gnocchi.configure(layout)
     api, metricd = gnocchi.services(layout)
     start(api)
@@ -218,18 +240,25 @@ def _up(layout, args, progress, started):
     sess = keystone.admin_session(layout)
     now = datetime.datetime.now(datetime.timezone.utc)
     telemetry.write(layout, sess, doc, progress, now=now)
-    start(feeder.service(layout, args.snapshot,
+    start(feeder.service(layout, snapshot_path,
                          telemetry.time_shift(doc, now)))
     progress('telemetry feeder started (keeps the series current)')
-    topology = emulators.write_topology(layout, doc)
-    for service in emulators.services(layout, topology):
-        start(service)
-        service.wait(timeout=60)
-    progress('nova and placement emulators up')
+    if not real_nova:
+        topology = emulators.write_topology(layout, doc)
+        for service in emulators.services(layout, topology):
+            start(service)
+            service.wait(timeout=60)
+        progress('nova and placement emulators up')
     ironic.configure(layout, keystone_auth=layout.auth_options())
     ironic.start(layout, sess, start)
     ironic.register_endpoint(layout, sess)
-    ironic.enroll_nodes(layout, sess, ironic.compute_hosts(doc))
+    if real_nova:
+        # The nodes name Nova's hypervisor ids (Watcher's metal helper
+        # looks the node's compute node up by it).
+        hosts = nova.compute_hosts(layout, sess, doc)
+    else:
+        hosts = ironic.compute_hosts(doc)
+    ironic.enroll_nodes(layout, sess, hosts)
     progress('ironic up at %s, %d fake-hardware nodes enrolled'
              % (ironic.api_url(layout), len(doc['hosts'])))
     rabbit.wait(timeout=120)
@@ -257,6 +286,14 @@ def _up(layout, args, progress, started):
                        what='serving its login page')
         progress('horizon up at %s (log in as %s)'
                  % (url, sandbox_layout.ADMIN_USER))
+
+
+def _check_nova_installed():
+    for name in ('nova-compute', 'nova-manage', 'placement-manage'):
+        if not os.path.exists(sandbox_layout.bin_path(name)):
+            raise errors.SandboxError(
+                reason='%s is not installed; --nova real needs '
+                       'pip install heatwatcher[nova]' % name)
 
 
 def _stop(layout, names):

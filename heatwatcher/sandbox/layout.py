@@ -48,6 +48,7 @@ PORT_OFFSETS = {
     'horizon': 9,  # used only with ``up --dashboard``
     'ironic': 10,
     'ironic_rpc': 11,
+    'image_network': 12,  # used only with ``up --nova real``
 }
 PORT_COUNT = max(PORT_OFFSETS.values()) + 1
 
