@@ -23,8 +23,15 @@
   by its time or node limit proves nothing: the next cells are a quarter
   smaller (down to ``min_cell_size``), and ``stall_cells`` such cells in
   a row without an improvement stop the search.
-* Neither runs when the greedy placement already has as many hosts at
-  target as the bound and no more active hosts than that needs.
+* Neither runs when the greedy placement is within ``search_gap`` of the
+  bound: at most ``floor(search_gap x bound)`` hosts short of it on the
+  levels before migrations (hosts at target below the bound, plus active
+  hosts beyond those at target, plus active hosts off the loop beyond the
+  pinned ones; :func:`_levels_gap`). With the default 1 %, a bound below
+  100 hosts allows no gap, so the search stops only at the bound; at 200
+  loop hosts it stops one host short of it, where every further host is a
+  hard covering problem that the cells rarely solve. The cell search
+  stops on the same condition.
 * With a migration budget, the best subset of the unlimited greedy plan's
   migrations (:mod:`~.budget`) competes with the budgeted greedy, and every
   MILP carries the budget as a constraint.
@@ -72,6 +79,9 @@ class Options:
         bounded by this work limit, so the result is the same on any machine
         unless a time limit is reached first.
     :ivar seed: seed of the cell shuffling.
+    :ivar search_gap: fraction of the bound on hosts at target: the
+        search is skipped or stops once the placement is within
+        ``floor(search_gap x bound)`` hosts of it (:func:`_levels_gap`).
     :ivar trim_share: share of ``time_limit`` kept for migration trimming
         (:mod:`~.trim`) after the cell search (10 % after an exact MILP),
         and the most it gets when the search stops early.
@@ -87,6 +97,7 @@ class Options:
     cell_time_limit: float = 5.0
     node_limit: int = 1000
     seed: int = 0
+    search_gap: float = 0.01
     trim_share: float = 0.5
 
 
@@ -229,18 +240,26 @@ def _sweep_cells(search, rng):
         yield _cell_limit(search.problem, search.best, cell, size)
 
 
-def _lns(search, deadline, rng):
+def _lns(search, deadline, rng, bound_reached):
     """Cell search until a sweep improves no level before migrations.
 
-    Migrations alone are left to the trimming, which is cheaper.
+    Migrations alone are left to the trimming, which is cheaper. The
+    search also stops once the best placement is within the allowed gap
+    of the bound (:func:`_allowed_gap`).
     """
+    allowed = _allowed_gap(search.options, bound_reached)
     while time.monotonic() < deadline:
+        if _levels_gap(search, bound_reached) <= allowed:
+            search.stats['search_stopped'] = (
+                'within %d host(s) of the bound' % allowed)
+            break
         before = search.best_score
         target_cell = _target_cell(search, search.cell_size)
         if target_cell is not None and len(target_cell) > 1:
             search.cell(target_cell, deadline, 'lns')
         for cell in _sweep_cells(search, rng):
-            if time.monotonic() >= deadline or search.stalled():
+            if (time.monotonic() >= deadline or search.stalled()
+                    or _levels_gap(search, bound_reached) <= allowed):
                 break
             if len(cell) > 1:
                 search.cell(cell, deadline, 'lns')
@@ -253,21 +272,28 @@ def _lns(search, deadline, rng):
             break
 
 
-def _heat_levels_settled(search, bound_reached):
-    """True when no placement beats the best before the migration levels.
+def _levels_gap(search, bound_reached):
+    """Hosts by which the best placement may fall short of the bound.
 
     Hosts at target cannot exceed the bound; a placement with that many
     has at least ``max(reached, pinned hosts)`` active hosts and at least
-    the pinned off-loop hosts active off the loop.
+    the pinned off-loop hosts active off the loop. The gap adds up what
+    the best placement misses on each of these levels: 0 means no
+    placement beats it before the migration levels.
     """
     problem, best_score = search.problem, search.best_score
     pinned = np.bincount(problem.current[~problem.movable],
                          minlength=problem.n_hosts) > 0
-    return (best_score.reached >= bound_reached
-            and best_score.active <= max(best_score.reached,
-                                         int(pinned.sum()))
-            and best_score.active_off_loop
-            <= int((pinned & ~problem.loop).sum()))
+    return (max(bound_reached - best_score.reached, 0)
+            + max(best_score.active - max(best_score.reached,
+                                          int(pinned.sum())), 0)
+            + max(best_score.active_off_loop
+                  - int((pinned & ~problem.loop).sum()), 0))
+
+
+def _allowed_gap(options, bound_reached):
+    """Hosts of :func:`_levels_gap` at which the search stops."""
+    return int(np.floor(options.search_gap * bound_reached + 1e-9))
 
 
 def _trim(search, deadline):
@@ -329,8 +355,13 @@ def solve(problem, opts=None):
     search_deadline = deadline - (
         0.1 if columns <= opts.full_milp_columns else opts.trim_share
     ) * opts.time_limit
-    if _heat_levels_settled(search, bound.reached):
+    gap = _levels_gap(search, bound.reached)
+    if gap == 0:
         stats['search_skipped'] = 'the greedy placement meets the bound'
+    elif gap <= _allowed_gap(opts, bound.reached):
+        stats['search_skipped'] = (
+            'the greedy placement is %d host(s) from the bound, within '
+            'the %g %% allowed' % (gap, 100.0 * opts.search_gap))
     elif columns <= opts.full_milp_columns:
         milp_result = milp.solve_cell(
             problem, problem.current, np.arange(problem.n_hosts), capacity,
@@ -340,7 +371,8 @@ def solve(problem, opts=None):
         search.offer(milp_result.assign, 'milp')
         stats['milp_status'] = milp_result.status
     else:
-        _lns(search, search_deadline, np.random.default_rng(opts.seed))
+        _lns(search, search_deadline, np.random.default_rng(opts.seed),
+             bound.reached)
     phase_start = time.monotonic()
     if search.best_score.strictly_better_than(baseline):
         # The trimming gets its share, not the time a search that stopped

@@ -171,6 +171,52 @@ class TestBound(unittest.TestCase):
         self.assertEqual(2, b.reached)  # 13.6 cores cover two 6.4 needs
 
 
+class TestSearchGap(unittest.TestCase):
+    """No cell search once the greedy start is within the allowed gap."""
+
+    def cells_run(self, search_gap_hosts):
+        """Cells solved with a bound one host above the greedy start."""
+        rng = np.random.default_rng(11)
+        problem = helpers.random_problem(rng, 40, 200)
+        capacity, load_cap = placement_problem.effective_capacity(problem)
+        start = score.evaluate(problem, greedy.greedy(problem, capacity,
+                                                      load_cap))
+        search = mock.Mock(problem=problem, best_score=start)
+        bound_reached = start.reached + 1
+        gap = solver._levels_gap(search, bound_reached)
+        self.assertGreaterEqual(gap, 1)
+        cells = []
+
+        def solve_cell(problem, assign, hosts, *args, **kwargs):
+            cells.append(len(hosts))
+            return milp.CellResult('optimal', None, 'mocked')
+
+        mocked_bound = bound.Bound(bound_reached, float(bound_reached),
+                                   'lp', 'mocked')
+        with mock.patch.object(solver.milp, 'solve_cell', solve_cell), \
+                mock.patch.object(solver.lp_bound, 'upper_bound',
+                                  return_value=mocked_bound):
+            result = solver.solve(problem, solver.Options(
+                time_limit=600, full_milp_columns=0, cell_size=12,
+                search_gap=(gap + search_gap_hosts) / bound_reached))
+        return cells, result
+
+    def test_search_skipped_within_the_gap(self):
+        cells, result = self.cells_run(0)
+        self.assertEqual([], cells)
+        self.assertIn('within the', result.stats['search_skipped'])
+
+    def test_search_runs_outside_the_gap(self):
+        cells, result = self.cells_run(-1)
+        self.assertGreater(len(cells), 0)
+        self.assertNotIn('search_skipped', result.stats)
+
+    def test_no_gap_allowed_below_100_hosts_at_the_default(self):
+        self.assertEqual(0, solver._allowed_gap(solver.Options(), 99))
+        self.assertEqual(1, solver._allowed_gap(solver.Options(), 100))
+        self.assertEqual(7, solver._allowed_gap(solver.Options(), 763))
+
+
 class TestStalledSearch(unittest.TestCase):
     """The cell search stops when cells stop on a limit and find nothing."""
 
