@@ -31,7 +31,18 @@ loop, ``H + 2`` off it, ``W1 = H (H + 2) + 1``), so the levels stay ordered.
 The budget is a constraint of the optimisation, not a cut-off of the plan:
 hosts the plan fills are filled only if enough of their migrations fit in
 the budget, and hosts it empties are emptied only if all of theirs do.
+
+With ``harvested``, a second MILP keeps the first one's hosts at target
+(``sum z >= R``) and maximises the harvested heat instead: with continuous
+``u[h] <= load[h]``, ``u[h] <= lcap[h] z[h]`` (the load of ``h`` when it
+reaches target, else 0), the heat of a host at target is taken on the
+secant of its curve above its need, ``target[h] + s[h] (u[h] - need[h]
+z[h])`` with ``s[h] = (curve(lcap[h]) - target[h]) / (lcap[h] - need[h])``
+(exact for linear curves); active hosts and migrations only break ties
+(their terms add up to less than 1 W).
 """
+
+import time
 
 import numpy as np
 from scipy import optimize
@@ -41,7 +52,7 @@ from heatwatcher.optimize import score as scoring
 
 
 def best_subset(problem, target, budget, capacity, load_cap, time_limit,
-                node_limit=2000):
+                node_limit=2000, harvested=False):
     """Choose at most ``budget`` of ``target``'s migrations.
 
     :param problem: validated :class:`~.problem.Problem`.
@@ -49,7 +60,9 @@ def best_subset(problem, target, budget, capacity, load_cap, time_limit,
     :param budget: most migrations (int >= 0).
     :param capacity: ``(H, 3)``; :param load_cap: ``(H,)`` capacity to
         respect.
-    :param time_limit: seconds (a cap).
+    :param time_limit: seconds (a cap; shared by the two MILPs).
+    :param harvested: then maximise harvested heat at as many hosts at
+        target (a second MILP).
     :returns: ``(N,)`` placement, or None when the MILP found none.
     """
     moved = np.flatnonzero(target != problem.current)
@@ -65,7 +78,8 @@ def best_subset(problem, target, budget, capacity, load_cap, time_limit,
     m_column = np.arange(n_moved)
     z_column = n_moved + np.arange(n_hosts)
     y_column = n_moved + n_hosts + np.arange(n_hosts)
-    n_columns = n_moved + 2 * n_hosts
+    u_column = n_moved + 2 * n_hosts + np.arange(n_hosts)
+    n_columns = n_moved + 3 * n_hosts
     hosts = np.arange(n_hosts)
     blocks, lower, upper = [], [], []
 
@@ -98,6 +112,15 @@ def best_subset(problem, target, budget, capacity, load_cap, time_limit,
     incoming = np.bincount(destinations, minlength=n_hosts)
     host_rows(ones, [y_column], [-(home_count + incoming).astype(float)],
               row_upper=-home_count.astype(float))
+    # u[h] - load[h] <= 0, then u[h] - lcap[h] z[h] <= 0
+    host_rows(-loads, [u_column], [np.ones(n_hosts)], row_upper=home_load)
+    blocks.append(sparse.csr_array(
+        (np.concatenate([np.ones(n_hosts), -load_cap]),
+         (np.concatenate([hosts, hosts]),
+          np.concatenate([u_column, z_column]))),
+        shape=(n_hosts, n_columns)))
+    lower.append(np.full(n_hosts, -np.inf))
+    upper.append(np.zeros(n_hosts))
     blocks.append(sparse.csr_array(
         (ones, (np.zeros(n_moved, dtype=int), m_column)),
         shape=(1, n_columns)))
@@ -114,22 +137,74 @@ def best_subset(problem, target, budget, capacity, load_cap, time_limit,
     lower_bounds[y_column] = pinned
     upper_bounds = np.ones(n_columns)
     upper_bounds[z_column] = can_reach
+    upper_bounds[u_column] = load_cap
+    integrality = np.ones(n_columns)
+    integrality[u_column] = 0
+    matrix = sparse.vstack(blocks).tocsr()
+    started = time.monotonic()
+    result = _solve(objective, integrality, lower_bounds, upper_bounds,
+                    matrix, np.concatenate(lower), np.concatenate(upper),
+                    time_limit / (2.0 if harvested else 1.0), node_limit)
+    if result is None:
+        return None
+    plan = _plan(problem, moved, destinations, result[m_column])
+    if harvested:
+        time_left = time_limit - (time.monotonic() - started)
+        reached = float(np.round(result[z_column].sum()))
+        heat = _heat_objective(problem, need, can_reach, load_cap,
+                               z_column, u_column, n_columns)
+        # Active hosts, then migrations, break ties: under 1 W in all.
+        heat[y_column] = weight_active / (2.0 * (n_hosts + 2.0) ** 2)
+        heat[m_column] = 0.5 / (n_hosts + 2.0) / (n_moved + 1.0)
+        at_target = np.zeros((1, n_columns))
+        at_target[0, z_column] = 1.0
+        second = _solve(heat, integrality, lower_bounds, upper_bounds,
+                        sparse.vstack([matrix, sparse.csr_array(at_target)]
+                                      ).tocsr(),
+                        np.append(np.concatenate(lower), reached),
+                        np.append(np.concatenate(upper), np.inf),
+                        time_left, node_limit)
+        if second is not None:
+            plan = _plan(problem, moved, destinations, second[m_column])
+    if not scoring.is_feasible(problem, plan, capacity, load_cap):
+        return None
+    return plan
+
+
+def _heat_objective(problem, need, can_reach, load_cap, z_column, u_column,
+                    n_columns):
+    """Minus the secant heat of the hosts at target, per column (W)."""
+    reachable_need = np.where(can_reach, need, 0.0)
+    top = problem.heat_at(load_cap)
+    span = load_cap - reachable_need
+    slope = np.where(can_reach & (span > 1e-9),
+                     (top - problem.target) / np.maximum(span, 1e-9), 0.0)
+    objective = np.zeros(n_columns)
+    objective[z_column] = -np.where(
+        can_reach, problem.target - slope * reachable_need, 0.0)
+    objective[u_column] = -slope
+    return objective
+
+
+def _solve(objective, integrality, lower_bounds, upper_bounds, matrix,
+           row_lower, row_upper, time_limit, node_limit):
+    """The MILP's solution vector, or None when it found none."""
     try:
         result = optimize.milp(
-            objective, integrality=np.ones(n_columns),
+            objective, integrality=integrality,
             bounds=optimize.Bounds(lower_bounds, upper_bounds),
-            constraints=optimize.LinearConstraint(
-                sparse.vstack(blocks).tocsr(), np.concatenate(lower),
-                np.concatenate(upper)),
+            constraints=optimize.LinearConstraint(matrix, row_lower,
+                                                  row_upper),
             options={'time_limit': max(float(time_limit), 0.05),
                      'node_limit': int(node_limit), 'disp': False})
     except (ValueError, MemoryError):
         return None
-    if result.x is None:
-        return None
+    return result.x
+
+
+def _plan(problem, moved, destinations, chosen):
+    """The current placement with the chosen migrations made."""
     plan = problem.current.copy()
-    chosen = result.x[m_column] > 0.5
+    chosen = np.asarray(chosen) > 0.5
     plan[moved[chosen]] = destinations[chosen]
-    if not scoring.is_feasible(problem, plan, capacity, load_cap):
-        return None
     return plan

@@ -94,7 +94,9 @@ def build(snapshot, settings, models, loop, targets, cpu_percent=None):
     policy = settings.missing_metric_policy
     fill = {'assume_full': 100.0, 'assume_idle': 0.0,
             'skip_instance': 0.0}[policy]
-    load = np.where(missing, fill, pct) / 100.0 * vcpus
+    # To the micro-core: float noise from the forecast (1e-13) must not
+    # change which plan a node-limited MILP finds.
+    load = np.round(np.where(missing, fill, pct) / 100.0 * vcpus, 6)
     states = np.array([i.state for i in insts], dtype=object)
     excluded = np.array([i.excluded for i in insts], dtype=bool)
     live = states == 'active'

@@ -29,6 +29,13 @@ and ``sum c < 1`` (RAM of the instance / (total RAM + 1)), so each level of
 :class:`~.score.Score` strictly dominates the next. The heat row is written on
 the need left after idle power and immovable load (the tighter form of
 ``target z <= idle y + heat``).
+
+With ``harvested`` (under a migration budget), a second MILP keeps the
+first one's hosts at target in the cell (``sum z >= R``) and maximises
+their heat instead, on the secant of each curve above its need, with
+continuous ``u[h] <= sum_i l[i] x[i, h]`` and ``u[h] <= lroom[h] z[h]``
+(as in :mod:`~.budget`); active hosts, then staying home, break ties
+(under 1 W in all).
 """
 
 import dataclasses
@@ -88,14 +95,22 @@ _SOLUTION_LIMIT = 'solution limit'
 _FEASIBILITY_TOLERANCE = 1e-6
 
 
-def _is_feasible_solution(solution, matrix, row_lower, row_upper, bounds):
-    """True if ``solution`` is integral and meets every row and bound."""
+def _is_feasible_solution(solution, matrix, row_lower, row_upper, bounds,
+                          integrality=None):
+    """True if ``solution`` is integral and meets every row and bound.
+
+    :param integrality: ``(columns,)``, 1 for the integer columns (all of
+        them by default).
+    """
     solution = np.asarray(solution, dtype=float)
     if solution.shape != (matrix.shape[1],) or not np.all(
             np.isfinite(solution)):
         return False
     tol = _FEASIBILITY_TOLERANCE
-    if np.any(np.abs(solution - np.round(solution)) > tol):
+    integer = (np.ones(len(solution), bool) if integrality is None
+               else np.asarray(integrality) > 0)
+    if np.any(np.abs(solution[integer] - np.round(solution[integer]))
+              > tol):
         return False
     if np.any(solution < bounds.lb - tol) or np.any(
             solution > bounds.ub + tol):
@@ -129,7 +144,8 @@ def _classify(scipy_status, message, has_solution):
 
 
 def solve_cell(problem, assign, hosts, capacity, load_cap, time_limit,
-               mip_rel_gap=1e-4, move_budget=None, node_limit=None):
+               mip_rel_gap=1e-4, move_budget=None, node_limit=None,
+               harvested=False):
     """Re-place the movable instances on ``hosts`` among ``hosts``.
 
     :param assign: ``(N,)`` incumbent assignment; instances outside the cell
@@ -139,6 +155,8 @@ def solve_cell(problem, assign, hosts, capacity, load_cap, time_limit,
     :param node_limit: branch-and-bound nodes allowed; a work limit, so the
         result does not depend on the machine's speed (``time_limit`` is a
         safety net).
+    :param harvested: then maximise the harvested heat at as many hosts
+        at target (a second MILP, sharing ``time_limit``).
     :returns: :class:`CellResult`.
     """
     hosts = np.asarray(hosts)
@@ -220,28 +238,79 @@ def solve_cell(problem, assign, hosts, capacity, load_cap, time_limit,
     lb[iy:iy + k] = pinned.astype(float)
     ub[iz:iz + k] = can_reach.astype(float)
     row_lower, row_upper = np.concatenate(lo), np.concatenate(hi)
-    bounds = optimize.Bounds(lb, ub)
+    options = {'time_limit': max(float(time_limit)
+                                 / (2.0 if harvested else 1.0), 0.05),
+               'mip_rel_gap': float(mip_rel_gap), 'disp': False}
+    if node_limit:
+        options['node_limit'] = int(node_limit)
+    status, solution, message, gap = _run(
+        c, a, row_lower, row_upper, np.ones(nvar), optimize.Bounds(lb, ub),
+        options)
+    if solution is None:
+        return CellResult(status, None, message, gap)
+    if harvested:
+        # Second MILP: columns x, y, z, then u; the same rows, then
+        # u - sum l x <= 0, u - lroom z <= 0 and sum z >= R.
+        iu = nvar
+        u_rows = sparse.csr_array(
+            (np.concatenate([np.ones(k), -np.tile(load, k),
+                             np.ones(k), -lroom]),
+             (np.concatenate([np.arange(k), np.repeat(np.arange(k), n),
+                              k + np.arange(k), k + np.arange(k)]),
+              np.concatenate([iu + np.arange(k), col.T.ravel(),
+                              iu + np.arange(k), iz + np.arange(k)]))),
+            shape=(2 * k, nvar + k))
+        reached_row = np.zeros((1, nvar + k))
+        reached_row[0, iz:iz + k] = 1.0
+        matrix = sparse.vstack([
+            sparse.hstack([a, sparse.csr_array((r, k))]), u_rows,
+            sparse.csr_array(reached_row)]).tocsr()
+        span = lroom - np.where(can_reach, need, 0.0)
+        slope = np.where(can_reach & (span > 1e-9),
+                         (problem.heat_at(load_cap)[hosts]
+                          - problem.target[hosts]) / np.maximum(span, 1e-9),
+                         0.0)
+        heat = np.zeros(nvar + k)
+        heat[iz:iz + k] = -np.where(
+            can_reach, problem.target[hosts]
+            - slope * np.where(can_reach, need, 0.0), 0.0)
+        heat[iu:iu + k] = -slope
+        heat[iy:iy + k] = w / (2.0 * (k + 2.0) ** 2)
+        heat[col[at_home, home[at_home]]] = -0.5 / (k + 2.0) / (n + 1.0)
+        integrality = np.append(np.ones(nvar), np.zeros(k))
+        _, second, _, _ = _run(
+            heat, matrix,
+            np.concatenate([row_lower, np.full(2 * k, -np.inf),
+                            [float(np.round(solution[iz:iz + k].sum()))]]),
+            np.concatenate([row_upper, np.zeros(2 * k), [np.inf]]),
+            integrality, optimize.Bounds(np.append(lb, np.zeros(k)),
+                                         np.append(ub, lroom)), options)
+        if second is not None:
+            solution = second
+    new = assign.copy()
+    new[insts] = hosts[np.argmax(solution[:nx].reshape(n, k), axis=1)]
+    return CellResult(status, new, message, gap)
+
+
+def _run(objective, matrix, row_lower, row_upper, integrality, bounds,
+         options):
+    """One MILP: ``(status, solution or None, message, mip_gap)``.
+
+    Only a solution of an optimal or stopped solve is an incumbent, and
+    only if it meets the constraints.
+    """
     try:
         res = optimize.milp(
-            c, constraints=optimize.LinearConstraint(a, row_lower, row_upper),
-            integrality=np.ones(nvar), bounds=bounds,
-            options=dict({'time_limit': max(float(time_limit), 0.05),
-                          'mip_rel_gap': float(mip_rel_gap), 'disp': False},
-                         **({'node_limit': int(node_limit)}
-                            if node_limit else {})))
+            objective, constraints=optimize.LinearConstraint(
+                matrix, row_lower, row_upper),
+            integrality=integrality, bounds=bounds, options=options)
     except (ValueError, MemoryError) as exc:
-        return CellResult('error', None, str(exc))
-    # Only a solution of an optimal or stopped solve is an incumbent, and
-    # only if it meets the constraints.
+        return 'error', None, str(exc), None
     has_solution = (res.x is not None
                     and res.status in (_OPTIMAL, _LIMIT_REACHED, _OTHER)
-                    and _is_feasible_solution(res.x, a, row_lower, row_upper,
-                                              bounds))
+                    and _is_feasible_solution(res.x, matrix, row_lower,
+                                              row_upper, bounds,
+                                              integrality))
     status = _classify(res.status, res.message, has_solution)
-    if not has_solution:
-        return CellResult(status, None, res.message,
-                          getattr(res, 'mip_gap', None))
-    new = assign.copy()
-    new[insts] = hosts[np.argmax(res.x[:nx].reshape(n, k), axis=1)]
-    return CellResult(status, new, res.message,
-                      getattr(res, 'mip_gap', None))
+    return (status, res.x if has_solution else None, res.message,
+            getattr(res, 'mip_gap', None))

@@ -24,12 +24,21 @@ class Score:
     """Objective of a placement; smaller is better (compare with ``<``).
 
     Levels, in priority order: loop hosts reaching target (maximised, so
-    stored negated), active hosts, active hosts off the loop, migrations
-    (instances that move), migration cost (RAM MB of the instances that
-    move).
+    stored negated), harvested heat (W, whole watts, negated; only under
+    a migration budget, 0 otherwise), active hosts, active hosts off the
+    loop, migrations (instances that move), migration cost (RAM MB of the
+    instances that move).
+
+    Under a migration budget the plan is the one with the most hosts at
+    target, then the most harvested heat (the heat rate of the loop hosts
+    at or above their target), among plans within the budget. Harvested
+    heat breaks ties between plans; it never justifies a plan alone
+    (:meth:`strictly_better_than` ignores it), so a continuous audit with
+    a budget does not move instances for a few watts.
     """
 
     neg_reached: int
+    neg_harvested: float
     active: int
     active_off_loop: int
     migrations: int
@@ -55,13 +64,30 @@ def reached_mask(problem, load, count):
     return problem.loop & (count > 0) & (load >= problem.need - EPS)
 
 
-def evaluate(problem, assign):
-    """Score ``assign`` (``(N,)`` host index per instance)."""
+def harvested_heat(problem, load, count):
+    """Heat rate (W) of the loop hosts at or above their target.
+
+    :param load: ``(H,)`` cores; :param count: ``(H,)`` instances per host.
+    """
+    reached = reached_mask(problem, load, count)
+    return float(problem.heat_at(load)[reached].sum())
+
+
+def evaluate(problem, assign, harvested=False):
+    """Score ``assign`` (``(N,)`` host index per instance).
+
+    :param harvested: rank harvested heat after the hosts at target (to
+        the whole watt, so that float noise does not rank plans), as
+        under a migration budget; otherwise that level is 0.
+    """
     _, load, count = problem.host_usage(assign)
     active = count > 0
     moved = assign != problem.current
+    heat = (-float(np.round(harvested_heat(problem, load, count)))
+            if harvested else 0.0)
     return Score(
         neg_reached=-int(reached_mask(problem, load, count).sum()),
+        neg_harvested=heat,
         active=int(active.sum()),
         active_off_loop=int((active & ~problem.loop).sum()),
         migrations=int(moved.sum()),

@@ -34,7 +34,10 @@
   stops on the same condition.
 * With a migration budget, the best subset of the unlimited greedy plan's
   migrations (:mod:`~.budget`) competes with the budgeted greedy, and every
-  MILP carries the budget as a constraint.
+  MILP carries the budget as a constraint. Plans are then ranked on the
+  harvested heat right after the hosts at target (:mod:`~.score`), and
+  the migrations left in the budget at the end move load onto hosts at
+  target (:mod:`~.heat_fill`).
 * Then :mod:`~.trim` re-solves which instances stay put, with the hosts at
   target and the active hosts of the best placement (or as many of each
   class, the most populated), round after round until a round saves no
@@ -57,6 +60,7 @@ import numpy as np
 from heatwatcher.optimize import bound as lp_bound
 from heatwatcher.optimize import budget
 from heatwatcher.optimize import greedy
+from heatwatcher.optimize import heat_fill
 from heatwatcher.optimize import milp
 from heatwatcher.optimize import problem as placement_problem
 from heatwatcher.optimize import score as scoring
@@ -131,7 +135,9 @@ class _Search:
         self.capacity = capacity
         self.load_cap = load_cap
         self.best = problem.current.copy()
-        self.best_score = scoring.evaluate(problem, self.best)
+        # Under a budget, harvested heat ranks right after hosts at target.
+        self.harvested = options.max_moves is not None
+        self.best_score = self.baseline = self.evaluate(self.best)
         self.method = 'current'
         self.stats = {'cells': 0, 'cells_improved': 0, 'cell_status': {}}
         self.cell_size = options.cell_size
@@ -145,11 +151,18 @@ class _Search:
         max_moves = self.options.max_moves
         if max_moves is not None and moves > max_moves:
             return False
-        score = scoring.evaluate(self.problem, assign)
+        score = self.evaluate(assign)
+        if self.harvested and not score.strictly_better_than(self.baseline):
+            # Heat only ranks plans worth making: a placement no better
+            # than staying put must not block one that is.
+            return False
         if score < self.best_score:
             self.best, self.best_score, self.method = assign, score, method
             return True
         return False
+
+    def evaluate(self, assign):
+        return scoring.evaluate(self.problem, assign, self.harvested)
 
     def cell(self, hosts, deadline, method):
         time_left = deadline - time.monotonic()
@@ -159,7 +172,7 @@ class _Search:
             self.problem, self.best, hosts, self.capacity, self.load_cap,
             min(time_left, self.options.cell_time_limit),
             self.options.mip_rel_gap, self.options.max_moves,
-            self.options.node_limit)
+            self.options.node_limit, harvested=self.harvested)
         status_counts = self.stats['cell_status']
         status_counts[cell_result.status] = (
             status_counts.get(cell_result.status, 0) + 1)
@@ -338,11 +351,12 @@ def solve(problem, opts=None):
     search.offer(greedy.greedy(problem, capacity, load_cap,
                                opts.max_moves), 'greedy')
     if opts.max_moves is not None:
-        # The best of the unlimited greedy plan's migrations that fit.
+        # The best of the unlimited greedy plan's migrations that fit:
+        # the most hosts at target, then the most harvested heat.
         search.offer(budget.best_subset(
             problem, greedy.greedy(problem, capacity, load_cap),
             opts.max_moves, capacity, load_cap,
-            max(opts.time_limit * 0.2, 0.5)), 'budget')
+            max(opts.time_limit * 0.2, 0.5), harvested=True), 'budget')
     stats['greedy_seconds'] = time.monotonic() - phase_start
     stats['greedy_score'] = search.best_score
     phase_start = time.monotonic()
@@ -356,17 +370,23 @@ def solve(problem, opts=None):
         0.1 if columns <= opts.full_milp_columns else opts.trim_share
     ) * opts.time_limit
     gap = _levels_gap(search, bound.reached)
+    exact = columns <= opts.full_milp_columns
+    if exact and search.harvested:
+        # Under a budget the exact MILP also ranks the harvested heat,
+        # which the bound says nothing about.
+        gap = max(gap, 1)
     if gap == 0:
         stats['search_skipped'] = 'the greedy placement meets the bound'
     elif gap <= _allowed_gap(opts, bound.reached):
         stats['search_skipped'] = (
             'the greedy placement is %d host(s) from the bound, within '
             'the %g %% allowed' % (gap, 100.0 * opts.search_gap))
-    elif columns <= opts.full_milp_columns:
+    elif exact:
         milp_result = milp.solve_cell(
             problem, problem.current, np.arange(problem.n_hosts), capacity,
             load_cap, max(search_deadline - time.monotonic(), 0.1),
-            opts.mip_rel_gap, opts.max_moves, opts.node_limit)
+            opts.mip_rel_gap, opts.max_moves, opts.node_limit,
+            harvested=search.harvested)
         stats['cell_status'] = {milp_result.status: 1}
         search.offer(milp_result.assign, 'milp')
         stats['milp_status'] = milp_result.status
@@ -380,6 +400,15 @@ def solve(problem, opts=None):
         _trim(search, min(deadline, time.monotonic()
                           + max(opts.trim_share, 0.1) * opts.time_limit))
     stats['trim_seconds'] = time.monotonic() - phase_start
+    if (opts.max_moves is not None
+            and search.best_score.strictly_better_than(baseline)):
+        # What the trimming or the search left of the budget goes to heat.
+        before = search.best_score.migrations
+        if search.offer(heat_fill.fill(problem, search.best, capacity,
+                                       load_cap, opts.max_moves),
+                        search.method):
+            stats['heat_fill_migrations'] = (search.best_score.migrations
+                                             - before)
     elapsed = time.monotonic() - start
     if search.best_score.strictly_better_than(baseline):
         reason = ('%d of %d loop hosts reach target (bound %d, %s), '

@@ -184,7 +184,9 @@ def expected_score(snap, acts, loop, target):
             active_off_loop += 1
         elif load[host.name] >= load_needed(host, target) - score.EPS:
             reached += 1
-    return {'neg_reached': -reached, 'active': active,
+    # no migration budget in these plans: harvested heat is not ranked
+    return {'neg_reached': -reached, 'neg_harvested': 0.0,
+            'active': active,
             'active_off_loop': active_off_loop,
             'migrations': len(migrated),
             'migration_cost': float(sum(by_uuid[uuid].memory_mb

@@ -73,6 +73,12 @@ class TestBuild(unittest.TestCase):
         p, _ = build_one([host()], [inst('a', cpu=25.0, vcpus=8)])
         self.assertAlmostEqual(2.0, p.load[0])
 
+    def test_load_noise_below_a_micro_core_builds_the_same_problem(self):
+        noisy, _ = build_one([host()], [inst('a', cpu=25.0 + 1e-12,
+                                             vcpus=8)])
+        clean, _ = build_one([host()], [inst('a', cpu=25.0, vcpus=8)])
+        np.testing.assert_array_equal(clean.load, noisy.load)
+
     def test_missing_metric_policies(self):
         insts = [inst('a', cpu=None), inst('b', cpu=10.0)]
         p, info = build_one([host()], insts)
