@@ -33,6 +33,7 @@ import pytest
 from heatwatcher.sandbox import cli as sandbox_cli
 from heatwatcher.sandbox import layout as sandbox_layout
 from heatwatcher.snapshot import load as snapshot_load
+from tests.integration import cloud
 from tests.integration import conftest
 
 HOSTS_PER_TYPE = 3
@@ -70,7 +71,11 @@ def small_snapshot(path, per_type=HOSTS_PER_TYPE):
     return doc
 
 
-@pytest.fixture(scope='session')
+# Module scope: each test_real_nova* module imports this fixture, and a
+# session fixture imported into several modules is registered once per
+# module, so their sandboxes all stayed up until the session ended.
+# Each module still gets a cloud of its own, now one after the other.
+@pytest.fixture(scope='module')
 def real_nova():
     reuse = os.environ.get('HEATWATCHER_REAL_NOVA_DIR')
     if reuse:
@@ -215,8 +220,6 @@ def reset_cloud(sandbox, rounds=4):
     checked by the scheduler and Placement), a few rounds, since a host
     may have room only once others have left it.
     """
-    from tests.integration import test_audit_flow as flow_helpers
-
     openstack = conftest._command('openstack')
     for row in sandbox.openstack('compute', 'service', 'list', '--service',
                                  'nova-compute'):
@@ -227,13 +230,13 @@ def reset_cloud(sandbox, rounds=4):
     home = snapshot_hosts(sandbox)
     sess = session(sandbox)
     for _ in range(rounds):
-        where = flow_helpers._servers(sandbox)
+        where = cloud.servers(sandbox)
         away = {uid: home[uid] for uid, host in where.items()
                 if uid in home and host != home[uid]}
         if not away:
             break
         _live_migrate_all(sandbox, sess, away)
-    where = flow_helpers._servers(sandbox)
+    where = cloud.servers(sandbox)
     assert {uid: host for uid, host in where.items() if uid in home} == (
         home), {uid: (host, home[uid]) for uid, host in where.items()
                 if uid in home and host != home[uid]}

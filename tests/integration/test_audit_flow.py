@@ -19,20 +19,17 @@ powered off in Ironic.
 The tests of this module run in order and share the audit's results.
 """
 
-import ast
 import json
 import os
 import time
-import uuid
 
 import pytest
 
 from heatwatcher.sandbox import watcher as sandbox_watcher
 from heatwatcher.snapshot import load as snapshot_load
+from tests.integration import cloud
 from tests.integration import conftest
 
-AUDIT_TIMEOUT = 900
-PLAN_TIMEOUT = 1200
 # The solver is anytime under solver_time_limit (60 s by default): on a
 # loaded 2-core machine the demo's MILP can reach that limit, and then the
 # plan depends on the CPU time the process got. The limit the tests give
@@ -62,74 +59,6 @@ def flow():
     return {}
 
 
-def _create_audit(sandbox, name, *parameters):
-    """``audit create``; ``parameters`` are ``key=value`` audit parameters.
-
-    Audit names are unique in Watcher: ``name`` gets a random suffix, so
-    that the tests can run again on a reused sandbox.
-    """
-    name = '%s-%s' % (name, uuid.uuid4().hex[:8])
-    options = []
-    for parameter in parameters:
-        options += ['-p', parameter]
-    audit = sandbox.openstack(
-        'optimize', 'audit', 'create', '-g', 'heat_reuse', '-s',
-        'heat_consolidation', '--name', name, *options)
-    return audit['UUID']
-
-
-def _action_plan(sandbox, audit_uuid):
-    plans = sandbox.openstack('optimize', 'actionplan', 'list', '--audit',
-                              audit_uuid)
-    assert len(plans) == 1, plans
-    return plans[0]['UUID']
-
-
-def _actions(sandbox, plan_uuid):
-    return sandbox.openstack('optimize', 'action', 'list', '--action-plan',
-                             plan_uuid, '--detail')
-
-
-def _parameters(action):
-    """An action's input parameters, whatever the client made of them."""
-    params = action.get('input_parameters') or action['Parameters']
-    if isinstance(params, str):
-        try:
-            params = json.loads(params)
-        except ValueError:
-            params = ast.literal_eval(params)
-    return params
-
-
-def _kind(action):
-    """The action type of a listed or offline-planned action.
-
-    ``Action`` in ``--detail`` listings, ``action_type`` in ``heatwatcher
-    plan --format json``.
-    """
-    return (action.get('action_type') or action.get('Action Type')
-            or action['Action'])
-
-
-def _servers(sandbox):
-    rows = sandbox.openstack('server', 'list', '--all-projects', '--long',
-                             '-n')
-    return {row['ID']: row['Host'] for row in rows}
-
-
-def _power_states(sandbox):
-    """``openstack baremetal node list``: {node name (the host): state}."""
-    rows = sandbox.openstack('baremetal', 'node', 'list', '--fields',
-                             'name', 'power_state')
-    return {row['name']: row['power_state'] for row in rows}
-
-
-def _host_status(sandbox):
-    rows = sandbox.openstack('compute', 'service', 'list', '--service',
-                             'nova-compute')
-    return {row['Host']: row['Status'] for row in rows}
-
-
 def _capture(sandbox, name):
     """``heatwatcher snapshot`` of the sandbox into ``DIR/name``.
 
@@ -141,13 +70,6 @@ def _capture(sandbox, name):
                 '--window', '14d', '--config-file',
                 sandbox_watcher.config_file(sandbox.layout), '-q')
     return path
-
-
-def _migrations(actions):
-    """{instance uuid: destination host} of an action list."""
-    return {_parameters(action)['resource_id']:
-            _parameters(action)['destination_node']
-            for action in actions if _kind(action) == 'migrate'}
 
 
 def _wait_for_a_quiet_span():
@@ -167,12 +89,12 @@ def test_audit_succeeds_with_efficacy(sandbox, flow):
     _wait_for_a_quiet_span()
     flow['captured_before'] = _capture(sandbox, 'captured-before.json.gz')
     started = time.monotonic()
-    audit_uuid = _create_audit(sandbox, 'integration-first', *FIRST_AUDIT)
-    state = sandbox.wait_state('audit', audit_uuid, AUDIT_TIMEOUT)
+    audit_uuid = cloud.create_audit(sandbox, 'integration-first', *FIRST_AUDIT)
+    state = sandbox.wait_state('audit', audit_uuid, cloud.AUDIT_TIMEOUT)
     flow['audit_seconds'] = time.monotonic() - started
     assert state == 'SUCCEEDED', sandbox.openstack(
         'optimize', 'audit', 'show', audit_uuid)
-    plan_uuid = _action_plan(sandbox, audit_uuid)
+    plan_uuid = cloud.action_plan(sandbox, audit_uuid)
     plan = sandbox.openstack('optimize', 'actionplan', 'show', plan_uuid)
     indicators = {item['name']: item['value']
                   for item in plan['Efficacy indicators']}
@@ -181,7 +103,7 @@ def test_audit_succeeds_with_efficacy(sandbox, flow):
     assert plan['Global efficacy'], plan
     flow['plan'] = plan_uuid
     flow['indicators'] = indicators
-    flow['servers_before'] = _servers(sandbox)
+    flow['servers_before'] = cloud.servers(sandbox)
 
 
 def test_offline_plan_matches_the_audit(sandbox, flow):
@@ -202,16 +124,17 @@ def test_offline_plan_matches_the_audit(sandbox, flow):
     assert abs(indicators['released_compute_nodes_count']
                - audit['released_compute_nodes_count']) <= (
         RELEASED_TOLERANCE), (indicators, audit)
-    offline_moves = _migrations(offline['actions'])
-    audit_moves = _migrations(_actions(sandbox, flow['plan']))
+    offline_moves = cloud.migrations(offline['actions'])
+    audit_moves = cloud.migrations(cloud.actions(sandbox, flow['plan']))
     assert abs(len(offline_moves) - len(audit_moves)) <= max(
         1, MIGRATION_TOLERANCE * len(audit_moves)), (
         len(offline_moves), len(audit_moves))
     # The captured snapshot holds Nova's placement: every offline move
     # starts where the instance is.
-    sources = {_parameters(action)['resource_id']:
-               _parameters(action)['source_node']
-               for action in offline['actions'] if _kind(action) == 'migrate'}
+    sources = {cloud.parameters(action)['resource_id']:
+               cloud.parameters(action)['source_node']
+               for action in offline['actions']
+               if cloud.kind(action) == 'migrate'}
     servers = flow['servers_before']
     assert sources == {uuid: servers[uuid] for uuid in sources}
 
@@ -220,27 +143,27 @@ def test_action_plan_execution_moves_the_instances(sandbox, flow):
     if 'plan' not in flow:
         pytest.fail('no action plan from the first audit')
     plan_uuid = flow['plan']
-    actions = _actions(sandbox, plan_uuid)
+    actions = cloud.actions(sandbox, plan_uuid)
     started = time.monotonic()
     sandbox.openstack('optimize', 'actionplan', 'start', plan_uuid)
-    state = sandbox.wait_state('actionplan', plan_uuid, PLAN_TIMEOUT)
+    state = sandbox.wait_state('actionplan', plan_uuid, cloud.PLAN_TIMEOUT)
     flow['execution_seconds'] = time.monotonic() - started
-    assert state == 'SUCCEEDED', _actions(sandbox, plan_uuid)
+    assert state == 'SUCCEEDED', cloud.actions(sandbox, plan_uuid)
     expected_hosts = dict(flow['servers_before'])
     disabled, powered_off = set(), set()
     for action in actions:
-        params = _parameters(action)
-        if _kind(action) == 'migrate':
+        params = cloud.parameters(action)
+        if cloud.kind(action) == 'migrate':
             expected_hosts[params['resource_id']] = params['destination_node']
-        elif _kind(action) == 'change_nova_service_state':
+        elif cloud.kind(action) == 'change_nova_service_state':
             if params.get('state') == 'disabled':
                 disabled.add(params.get('resource_name')
                              or params['resource_id'])
-        elif _kind(action) == 'heatwatcher_node_power':
+        elif cloud.kind(action) == 'heatwatcher_node_power':
             assert params['state'] == 'off', params
             powered_off.add(params['resource_name'])
-    assert _servers(sandbox) == expected_hosts
-    status = _host_status(sandbox)
+    assert cloud.servers(sandbox) == expected_hosts
+    status = cloud.host_status(sandbox)
     assert disabled and {status[host] for host in disabled} == {'disabled'}
     emptied = set(flow['servers_before'].values()) - set(
         expected_hosts.values())
@@ -248,7 +171,7 @@ def test_action_plan_execution_moves_the_instances(sandbox, flow):
     # issue 16: every disabled host was powered off through Ironic, and
     # only those
     assert powered_off == disabled
-    power = _power_states(sandbox)
+    power = cloud.power_states(sandbox)
     assert {host for host, state in power.items()
             if state == 'power off'} == powered_off, power
     # heatwatcher snapshot, captured from the sandbox, sees the same cloud
@@ -272,12 +195,12 @@ def test_second_audit_plans_no_migration(sandbox, flow):
     # The emulators send no notifications: wait for the decision engine
     # to rebuild its compute model from Nova.
     time.sleep(sandbox_watcher.MODEL_PERIOD * 2 + 5)
-    audit_uuid = _create_audit(sandbox, 'integration-second', SOLVER)
-    state = sandbox.wait_state('audit', audit_uuid, AUDIT_TIMEOUT)
+    audit_uuid = cloud.create_audit(sandbox, 'integration-second', SOLVER)
+    state = sandbox.wait_state('audit', audit_uuid, cloud.AUDIT_TIMEOUT)
     assert state == 'SUCCEEDED'
     plans = sandbox.openstack('optimize', 'actionplan', 'list', '--audit',
                               audit_uuid)
     migrations = [action for plan in plans
-                  for action in _actions(sandbox, plan['UUID'])
-                  if _kind(action) == 'migrate']
+                  for action in cloud.actions(sandbox, plan['UUID'])
+                  if cloud.kind(action) == 'migrate']
     assert migrations == []

@@ -31,9 +31,9 @@ import time
 import pytest
 
 from heatwatcher.sandbox import watcher as sandbox_watcher
+from tests.integration import cloud
 from tests.integration import real_nova as helpers
 from tests.integration.real_nova import real_nova  # noqa: F401 (fixture)
-from tests.integration import test_audit_flow as flow_helpers
 
 SOLVER = 'solver_time_limit=600'
 
@@ -48,7 +48,7 @@ def flow(real_nova):  # noqa: F811
 def test_nova_holds_the_snapshot(real_nova, flow):  # noqa: F811
     sandbox = real_nova
     home = helpers.snapshot_hosts(sandbox)
-    assert flow_helpers._servers(sandbox) == home
+    assert cloud.servers(sandbox) == home
     # One nova-compute per snapshot host, each its own hypervisor.
     hypervisors = {row['Hypervisor Hostname']: row for row in
                    sandbox.openstack('hypervisor', 'list')}
@@ -62,25 +62,24 @@ def test_nova_holds_the_snapshot(real_nova, flow):  # noqa: F811
 def test_audit_succeeds(real_nova, flow):  # noqa: F811
     sandbox = real_nova
     started = time.monotonic()
-    audit_uuid = flow_helpers._create_audit(sandbox, 'real-nova-first',
-                                            SOLVER)
+    audit_uuid = cloud.create_audit(sandbox, 'real-nova-first', SOLVER)
     state = sandbox.wait_state('audit', audit_uuid,
-                               flow_helpers.AUDIT_TIMEOUT)
+                               cloud.AUDIT_TIMEOUT)
     flow['audit_seconds'] = time.monotonic() - started
     assert state == 'SUCCEEDED', sandbox.openstack(
         'optimize', 'audit', 'show', audit_uuid)
-    plan_uuid = flow_helpers._action_plan(sandbox, audit_uuid)
-    actions = flow_helpers._actions(sandbox, plan_uuid)
-    moves = flow_helpers._migrations(actions)
+    plan_uuid = cloud.action_plan(sandbox, audit_uuid)
+    actions = cloud.actions(sandbox, plan_uuid)
+    moves = cloud.migrations(actions)
     assert moves, 'the audit planned no migration'
     flow['plan'] = plan_uuid
     flow['actions'] = actions
-    flow['servers_before'] = flow_helpers._servers(sandbox)
+    flow['servers_before'] = cloud.servers(sandbox)
     # The plan starts from Nova's placement.
-    sources = {flow_helpers._parameters(action)['resource_id']:
-               flow_helpers._parameters(action)['source_node']
+    sources = {cloud.parameters(action)['resource_id']:
+               cloud.parameters(action)['source_node']
                for action in actions
-               if flow_helpers._kind(action) == 'migrate'}
+               if cloud.kind(action) == 'migrate'}
     assert sources == {uid: flow['servers_before'][uid] for uid in sources}
 
 
@@ -92,27 +91,27 @@ def test_execution_moves_the_instances_in_nova(real_nova, flow):  # noqa
     started = time.monotonic()
     sandbox.openstack('optimize', 'actionplan', 'start', plan_uuid)
     state = sandbox.wait_state('actionplan', plan_uuid,
-                               flow_helpers.PLAN_TIMEOUT)
+                               cloud.PLAN_TIMEOUT)
     flow['execution_seconds'] = time.monotonic() - started
-    after = flow_helpers._actions(sandbox, plan_uuid)
+    after = cloud.actions(sandbox, plan_uuid)
     assert state == 'SUCCEEDED', [
         (action['Action'], action['State']) for action in after
         if action['State'] != 'SUCCEEDED']
     expected = dict(flow['servers_before'])
-    expected.update(flow_helpers._migrations(flow['actions']))
+    expected.update(cloud.migrations(flow['actions']))
     disabled = set()
     for action in flow['actions']:
-        params = flow_helpers._parameters(action)
-        if (flow_helpers._kind(action) == 'change_nova_service_state'
+        params = cloud.parameters(action)
+        if (cloud.kind(action) == 'change_nova_service_state'
                 and params.get('state') == 'disabled'):
             disabled.add(params.get('resource_name')
                          or params['resource_id'])
-    servers = flow_helpers._servers(sandbox)
+    servers = cloud.servers(sandbox)
     assert servers == expected
     helpers.assert_allocations_follow_servers(sandbox, servers)
     emptied = set(flow['servers_before'].values()) - set(servers.values())
     assert emptied, 'the plan empties no host'
-    status = flow_helpers._host_status(sandbox)
+    status = cloud.host_status(sandbox)
     assert {host for host, value in status.items()
             if value == 'disabled'} == disabled
     assert emptied <= disabled
@@ -122,7 +121,7 @@ def test_execution_moves_the_instances_in_nova(real_nova, flow):  # noqa
                                    '--type', 'live-migration')
     done = {row['Server UUID'] for row in migrations
             if row['Status'] == 'completed'}
-    assert set(flow_helpers._migrations(flow['actions'])) <= done
+    assert set(cloud.migrations(flow['actions'])) <= done
     flow['executed'] = True
 
 
@@ -133,14 +132,13 @@ def test_second_audit_plans_no_migration(real_nova, flow):  # noqa: F811
     # Let the decision engine rebuild its compute model from Nova (its
     # notifications update it too).
     time.sleep(sandbox_watcher.MODEL_PERIOD * 2 + 5)
-    audit_uuid = flow_helpers._create_audit(sandbox, 'real-nova-second',
-                                            SOLVER)
+    audit_uuid = cloud.create_audit(sandbox, 'real-nova-second', SOLVER)
     state = sandbox.wait_state('audit', audit_uuid,
-                               flow_helpers.AUDIT_TIMEOUT)
+                               cloud.AUDIT_TIMEOUT)
     assert state == 'SUCCEEDED'
     plans = sandbox.openstack('optimize', 'actionplan', 'list', '--audit',
                               audit_uuid)
     migrations = [action for plan in plans
-                  for action in flow_helpers._actions(sandbox, plan['UUID'])
-                  if flow_helpers._kind(action) == 'migrate']
+                  for action in cloud.actions(sandbox, plan['UUID'])
+                  if cloud.kind(action) == 'migrate']
     assert migrations == []

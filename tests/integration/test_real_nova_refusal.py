@@ -27,14 +27,12 @@ import time
 
 import pytest
 
+from tests.integration import cloud
 from tests.integration import conftest
 from tests.integration import real_nova as helpers
 from tests.integration.real_nova import real_nova  # noqa: F401 (fixture)
-from tests.integration import test_audit_flow as flow_helpers
-from tests.integration import test_power_off_guard as guard_helpers
 
 SOLVER = 'solver_time_limit=600'
-ACTION_API = ('--os-infra-optim-api-version', '1.5')
 FILLER = 'hw-filler'
 
 
@@ -100,36 +98,29 @@ def _fill_memory(sandbox, host):
 
 def test_a_destination_full_in_placement_is_refused(fresh_cloud):
     sandbox = fresh_cloud
-    audit_uuid = flow_helpers._create_audit(sandbox, 'real-nova-refusal',
-                                            SOLVER)
+    audit_uuid = cloud.create_audit(sandbox, 'real-nova-refusal', SOLVER)
     state = sandbox.wait_state('audit', audit_uuid,
-                               flow_helpers.AUDIT_TIMEOUT)
+                               cloud.AUDIT_TIMEOUT)
     assert state == 'SUCCEEDED'
-    plan_uuid = flow_helpers._action_plan(sandbox, audit_uuid)
-    actions = flow_helpers._actions(sandbox, plan_uuid)
-    moves = flow_helpers._migrations(actions)
+    plan_uuid = cloud.action_plan(sandbox, audit_uuid)
+    actions = cloud.actions(sandbox, plan_uuid)
+    moves = cloud.migrations(actions)
     assert moves, 'the plan has no migration'
-    before = flow_helpers._servers(sandbox)
+    before = cloud.servers(sandbox)
     # The destination receiving the most migrations.
     counts = {}
     for host in moves.values():
         counts[host] = counts.get(host, 0) + 1
     full = max(sorted(counts), key=counts.get)
-    refused = {action['UUID']: flow_helpers._parameters(action)
+    refused = {action['UUID']: cloud.parameters(action)
                for action in actions
-               if flow_helpers._kind(action) == 'migrate'
-               and flow_helpers._parameters(action)['destination_node']
+               if cloud.kind(action) == 'migrate'
+               and cloud.parameters(action)['destination_node']
                == full}
     _fill_memory(sandbox, full)
 
-    sandbox.openstack('optimize', 'actionplan', 'start', plan_uuid)
-    state = sandbox.wait_state('actionplan', plan_uuid,
-                               flow_helpers.PLAN_TIMEOUT)
-    assert state == 'FAILED'
-    after = {action['UUID']: action for action in sandbox.openstack(
-        'optimize', 'action', 'list', '--action-plan', plan_uuid,
-        '--detail', *ACTION_API)}
-    servers = flow_helpers._servers(sandbox)
+    after = cloud.run_plan_expecting(sandbox, plan_uuid, 'FAILED')
+    servers = cloud.servers(sandbox)
     failed = [uid for uid, action in after.items()
               if action['State'] == 'FAILED']
     assert failed, after
@@ -151,11 +142,11 @@ def test_a_destination_full_in_placement_is_refused(fresh_cloud):
     # heat_guarded: nothing after a failed action ran.
     later = set()
     for uid in failed:
-        later |= guard_helpers._descendants(list(after.values()), uid)
+        later |= cloud.descendants(list(after.values()), uid)
     assert [(after[uid]['Action'], after[uid]['State']) for uid in later
             if after[uid]['State'] == 'SUCCEEDED'] == []
     # No host that still holds an instance is disabled.
-    status = flow_helpers._host_status(sandbox)
+    status = cloud.host_status(sandbox)
     disabled = {host for host, value in status.items()
                 if value == 'disabled'}
     occupied = set(servers.values())

@@ -39,10 +39,10 @@ import types
 import pytest
 
 from heatwatcher.sandbox import watcher as sandbox_watcher
+from tests.integration import cloud
 from tests.integration import conftest
 from tests.integration import real_nova as helpers
 from tests.integration.real_nova import real_nova  # noqa: F401 (fixture)
-from tests.integration import test_audit_flow as flow_helpers
 
 FILLER = 'hw-swap-filler'
 
@@ -204,7 +204,7 @@ def test_weight_planner_order_is_refused_by_placement(swap, watcher_conf):
     # Watcher's migrate action reports a refused live migration as a
     # false result (None or False): the applier fails the action.
     assert [bool(outcome) for _params, outcome in results] == [False] * 2
-    servers = flow_helpers._servers(sandbox)
+    servers = cloud.servers(sandbox)
     assert servers[x['uuid']] == x['host']
     assert servers[y['uuid']] == y['host']
     # Nova's reason: the scheduler found no host (no Placement candidate).
@@ -232,7 +232,7 @@ def test_heat_sequenced_order_executes_the_swap(swap, watcher_conf):
     assert len(hop) == 1, ordered
     results = _execute(ordered)
     assert [outcome for _params, outcome in results] == [True] * 3, results
-    servers = flow_helpers._servers(sandbox)
+    servers = cloud.servers(sandbox)
     assert servers[x['uuid']] == y['host']
     assert servers[y['uuid']] == x['host']
     # Placement refused nothing: each one's newest live migration

@@ -33,7 +33,7 @@ from heatwatcher.sandbox import gnocchi
 from heatwatcher.sandbox import keystone
 from heatwatcher.sandbox import telemetry
 from heatwatcher.sandbox import watcher as sandbox_watcher
-from tests.integration import test_audit_flow as flow_helpers
+from tests.integration import cloud
 
 AUDIT_TIMEOUT = 600
 PLAN_TIMEOUT = 900
@@ -174,18 +174,18 @@ def _plan_actions(sandbox, audit_uuid):
                               audit_uuid)
     assert len(plans) == 1, plans
     plan_uuid = plans[0]['UUID']
-    return plan_uuid, flow_helpers._actions(sandbox, plan_uuid)
+    return plan_uuid, cloud.actions(sandbox, plan_uuid)
 
 
 def _by_kind(actions, kind):
-    return [flow_helpers._parameters(action) for action in actions
-            if flow_helpers._kind(action) == kind]
+    return [cloud.parameters(action) for action in actions
+            if cloud.kind(action) == kind]
 
 
 def _execute(sandbox, plan_uuid):
     sandbox.openstack('optimize', 'actionplan', 'start', plan_uuid)
     state = sandbox.wait_state('actionplan', plan_uuid, PLAN_TIMEOUT)
-    assert state == 'SUCCEEDED', flow_helpers._actions(sandbox, plan_uuid)
+    assert state == 'SUCCEEDED', cloud.actions(sandbox, plan_uuid)
 
 
 def _wait_model(sandbox, check, what):
@@ -251,7 +251,7 @@ def test_shedding_plan_powers_the_hosts_off(sandbox, shedding):
         pytest.fail('no shedding plan from the hot audit')
     _execute(sandbox, shedding['plan'])
     shed = shedding['shed']
-    power = flow_helpers._power_states(sandbox)
+    power = cloud.power_states(sandbox)
     assert {host: power[host] for host in shed} == dict.fromkeys(
         shed, 'power off')
     assert not set(shed) & _enabled_hosts(sandbox)
@@ -286,7 +286,7 @@ def test_cooler_zone_powers_the_shed_hosts_up(sandbox, shedding):
         (host, 'enabled') for host in shed)
     # issue 16, point 3: the plan runs, the nodes are on, services enabled
     _execute(sandbox, plan_uuid)
-    power = flow_helpers._power_states(sandbox)
+    power = cloud.power_states(sandbox)
     assert {host: power[host] for host in shed} == dict.fromkeys(
         shed, 'power on')
     assert set(shed) <= _enabled_hosts(sandbox)
