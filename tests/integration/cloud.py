@@ -19,7 +19,12 @@ modules, so that none imports another.
 
 import ast
 import json
+import time
 import uuid
+
+from heatwatcher.sandbox import control
+from heatwatcher.sandbox import emulators
+from heatwatcher.sandbox import watcher as sandbox_watcher
 
 AUDIT_TIMEOUT = 900
 PLAN_TIMEOUT = 1200
@@ -133,3 +138,47 @@ def host_status(sandbox):
     rows = sandbox.openstack('compute', 'service', 'list', '--service',
                              'nova-compute')
     return {row['Host']: row['Status'] for row in rows}
+
+
+POWER_TIMEOUT = 120
+
+
+def _restart_emulators(sandbox):
+    """Restart Nova and Placement: the snapshot's placement, all enabled."""
+    topology = sandbox.layout.path('emulators', 'topology.json')
+    for service in emulators.services(sandbox.layout, topology):
+        control.stop_service(sandbox.dir, service.name)
+        service.start()
+        service.wait(timeout=60)
+
+
+def _power_all_on(sandbox):
+    from tests.integration import conftest
+    states = power_states(sandbox)
+    for name, state in states.items():
+        if state != 'power on':
+            sandbox.run(conftest._command('openstack'), 'baremetal', 'node',
+                        'power', 'on', name)
+    deadline = time.monotonic() + POWER_TIMEOUT
+    while time.monotonic() < deadline:
+        states = power_states(sandbox)
+        if set(states.values()) == {'power on'}:
+            return
+        time.sleep(2)
+    raise AssertionError('nodes not powered on after %d s: %s'
+                         % (POWER_TIMEOUT, states))
+
+
+def restore_snapshot_cloud(sandbox):
+    """Back to the snapshot's placement, every host enabled and powered on.
+
+    For a module that must not depend on what the modules before it
+    executed: restarts the Nova and Placement emulators (which reload the
+    snapshot's topology), powers every node on, then waits for the
+    decision engine to rebuild its model (the emulators send no
+    notifications).
+    """
+    _restart_emulators(sandbox)
+    _power_all_on(sandbox)
+    time.sleep(sandbox_watcher.MODEL_PERIOD * 2 + 5)
+    return sandbox

@@ -14,67 +14,25 @@
 Between planning and execution an instance is live-migrated onto a host
 the plan empties and powers off. The plan's power-off of that host must
 fail, naming the host, leave the node powered on, and (``heat_guarded``)
-nothing that depends on it runs. The plan is kept short with a migration
-budget: it still empties hosts, in a few minutes instead of ten. The
-budget is well above what emptying one host takes: at 30 (one host needs
-29 to 30 migrations on the demo) whether the node-limited budget MILP
-released a host changed with forecast differences of 1e-13.
+nothing that depends on it runs. The audit has no migration budget:
+under one, the plan spends its migrations on harvested heat before it
+empties hosts, and this test needs hosts to power off.
 
 The module starts from the snapshot's placement whatever ran before it:
-it restarts the Nova and Placement emulators (which reload the snapshot's
-topology) and powers every node on.
+:func:`cloud.restore_snapshot_cloud`.
 """
-
-import time
 
 import pytest
 
-from heatwatcher.sandbox import control
-from heatwatcher.sandbox import emulators
-from heatwatcher.sandbox import watcher as sandbox_watcher
 from tests.integration import cloud
 from tests.integration import conftest
 
-POWER_TIMEOUT = 120
-# No migration budget: under one the plan spends its migrations on
-# harvested heat before emptying hosts (see the strategy's docs), and
-# this test needs hosts to power off.
 AUDIT_PARAMETERS = ('idle_host_action=power_off',)
-
-
-def _restart_emulators(sandbox):
-    """Restart Nova and Placement: the snapshot's placement, all enabled."""
-    topology = sandbox.layout.path('emulators', 'topology.json')
-    for service in emulators.services(sandbox.layout, topology):
-        control.stop_service(sandbox.dir, service.name)
-        service.start()
-        service.wait(timeout=60)
-
-
-def _power_all_on(sandbox):
-    states = cloud.power_states(sandbox)
-    for name, state in states.items():
-        if state != 'power on':
-            sandbox.run(conftest._command('openstack'), 'baremetal', 'node',
-                        'power', 'on', name)
-    deadline = time.monotonic() + POWER_TIMEOUT
-    while time.monotonic() < deadline:
-        states = cloud.power_states(sandbox)
-        if set(states.values()) == {'power on'}:
-            return
-        time.sleep(2)
-    pytest.fail('nodes not powered on after %d s: %s'
-                % (POWER_TIMEOUT, states))
 
 
 @pytest.fixture(scope='module')
 def fresh_cloud(sandbox):
-    _restart_emulators(sandbox)
-    _power_all_on(sandbox)
-    # The emulators send no notifications: let the decision engine
-    # rebuild its compute model from the restarted Nova.
-    time.sleep(sandbox_watcher.MODEL_PERIOD * 2 + 5)
-    return sandbox
+    return cloud.restore_snapshot_cloud(sandbox)
 
 
 def test_power_off_of_a_host_no_longer_empty_fails(fresh_cloud):
