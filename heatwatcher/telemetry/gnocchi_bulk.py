@@ -37,8 +37,11 @@ A Gnocchi that cannot be reached at all (connection refused or timed
 out) raises :class:`~heatwatcher.exception.TelemetryUnreachable`, which
 fails the audit at once: reading per resource would repeat the failure
 with Watcher's retries (``query_max_retries`` x ``query_interval``) for
-every resource, and leave the audit ONGOING for as long. Any other failure
-raises :class:`BulkReadFailed`; the caller
+every resource, and leave the audit ONGOING for as long. A connection
+error is only taken as that once a small probe (a one-resource search)
+fails too: a connection that a proxy closed under one long aggregates
+request (uWSGI's router after its HTTP timeout) leaves Gnocchi answering.
+Any other failure raises :class:`BulkReadFailed`; the caller
 (:func:`heatwatcher.telemetry.collect.read_metric`) then reads per resource
 with a note.
 """
@@ -71,6 +74,8 @@ MAX_CONCURRENT_REQUESTS = 4
 SEARCH_PAGE = 1000
 # Watcher's statistic_series scales these metrics (airflow: 1/10 CFM).
 SCALE = {'host_airflow': 10.0}
+# Resource id searched by the reachability probe (matches nothing).
+PROBE_ID = '00000000-0000-0000-0000-000000000000'
 
 
 class BulkReadFailed(exception.HeatwatcherException):
@@ -88,12 +93,32 @@ def _connection_errors():
             ks_exceptions.ConnectionError)
 
 
-def _failed(exc):
-    """The error to raise for ``exc``: unreachable, or a failed bulk read."""
+def _answers(client):
+    """True if Gnocchi answers a one-resource search (any answer)."""
+    try:
+        client.resource.search(resource_type='generic',
+                               query={'=': {'id': PROBE_ID}}, limit=1)
+    except _connection_errors():
+        return False
+    except Exception:   # an error answer is an answer
+        return True
+    return True
+
+
+def _failed(exc, client=None):
+    """The error to raise for ``exc``: unreachable, or a failed bulk read.
+
+    A connection error means Gnocchi is unreachable unless ``client`` is
+    given and Gnocchi still answers a probe: then the connection was lost
+    under one request (a proxy's timeout), and per-resource reads may do.
+    """
+    reason = '%s: %s' % (type(exc).__name__, str(exc)[:160])
     if isinstance(exc, _connection_errors()):
-        return exception.TelemetryUnreachable(
-            datasource=NAME, reason='%s: %s' % (type(exc).__name__,
-                                                str(exc)[:160]))
+        if client is None or not _answers(client):
+            return exception.TelemetryUnreachable(datasource=NAME,
+                                                  reason=reason)
+        return BulkReadFailed(reason='connection lost during a request '
+                              'while Gnocchi still answers (%s)' % reason)
     return BulkReadFailed(reason='%s: %s' % (type(exc).__name__, exc))
 
 
@@ -278,7 +303,7 @@ def instance_cpu_means(datasource, instances, period, granularity,
             rate *= 100 / (granularity * 10e8) / (instances[key].vcpus or 1)
             means[key] = rate
     except Exception as exc:
-        raise _failed(exc)
+        raise _failed(exc, getattr(datasource, 'gnocchi', None))
     return means, ['instance_cpu_usage (mean): read in bulk from Gnocchi '
                    '(aggregates API, %d requests for %d instances)'
                    % (requests, len(instances))]
@@ -329,7 +354,7 @@ def read(datasource, resources, resource_type, metric, start, end,
     except BulkReadFailed:
         raise
     except Exception as exc:
-        raise _failed(exc)
+        raise _failed(exc, getattr(datasource, 'gnocchi', None))
     scale = SCALE.get(metric)
     per = {key: (timestamps.Samples(samples.times, samples.values * scale)
                  if scale else samples)

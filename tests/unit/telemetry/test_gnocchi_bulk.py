@@ -53,6 +53,7 @@ class FakeGnocchi:
         self.resources = resources
         self.requests = []
         self.fail_aggregates = None
+        self.fail_search = None
         self.resource = types.SimpleNamespace(search=self._search)
         self.metric = types.SimpleNamespace(get_measures=self._measures)
         self.api = types.SimpleNamespace(post=self._post)
@@ -63,6 +64,8 @@ class FakeGnocchi:
     def _search(self, resource_type='generic', query=None, details=False,
                 history=False, limit=None, marker=None, sorts=None):
         self.requests.append(('search', query, limit, marker))
+        if self.fail_search:
+            raise self.fail_search
         operator, condition = next(iter(query.items()))
         field, wanted = next(iter(condition.items()))
         wanted = set(wanted) if operator == 'in' else {wanted}
@@ -387,6 +390,13 @@ class TestGnocchiBulk(unittest.TestCase):
         self.fake.fail_aggregates = gnocchi_exceptions.ConnectionFailure(
             message='Unable to establish connection to '
                     'http://gnocchi:8041/v1/aggregates')
+        real_search = self.fake.resource.search
+
+        def search_then_die(*args, **kwargs):    # dies after the search
+            found = real_search(*args, **kwargs)
+            self.fake.fail_search = self.fake.fail_aggregates
+            return found
+        self.fake.resource.search = search_then_die
         for read in (
                 lambda: collect.collect(self.model, self.datasource, 3600,
                                         300),
@@ -398,6 +408,26 @@ class TestGnocchiBulk(unittest.TestCase):
                           'does not answer (ConnectionFailure: ',
                           str(caught.exception))
         self.assertNotIn('measures', self.fake.kinds())
+
+    def test_connection_lost_under_a_request_falls_back_if_gnocchi_answers(
+            self):
+        # uWSGI's router closes a connection whose request outlives its
+        # HTTP timeout: Gnocchi still answers, so read per resource.
+        from keystoneauth1 import exceptions as ks_exceptions
+        self.fake.fail_aggregates = ks_exceptions.ConnectFailure(
+            'Unable to establish connection to http://gnocchi:8041/v1/'
+            'aggregates: Remote end closed connection without response')
+        got = collect.instance_series(self.datasource, self.model,
+                                      self.uuids, 7200, 300)
+        self.assertIn('measures', self.fake.kinds())
+        self.assertEqual(('search', {'=': {'id': gnocchi_bulk.PROBE_ID}}, 1,
+                          None), self.fake.requests[2])
+        note = got[2][0]
+        self.assertIn('bulk read from Gnocchi failed: connection lost '
+                      'during a request while Gnocchi still answers '
+                      '(ConnectFailure: Unable to establish connection',
+                      note)
+        self.assertEqual(8, len(got[0]))
 
     def test_snapshot_capture_reads_in_bulk(self):
         from heatwatcher.snapshot import capture
