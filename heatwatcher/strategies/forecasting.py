@@ -28,6 +28,7 @@ import numpy as np
 from oslo_log import log
 
 from heatwatcher.forecast import history
+from heatwatcher.forecast import models
 from heatwatcher.forecast import modes
 from heatwatcher.forecast import predictor
 from heatwatcher.state import forecast_store
@@ -73,10 +74,11 @@ def _models_key(settings):
             'accuracy_window': settings.accuracy_window}
 
 
-def _fitted(*, settings, load_history, placement, store, state_name,
-            notes):
+def _fitted(*, settings, load_history, seasonal_state, placement, store,
+            state_name, notes):
     """Saved models if they serve, else fit (and save when configured).
 
+    :param seasonal_state: ``models.seasonal`` of the history.
     :param placement: ``{hosts, vcpus, cores, names}`` for the host errors.
     :param store: :class:`~heatwatcher.state.forecast_store.Policy`.
     :returns: ``(Fitted, {'source', 'detail'})``
@@ -95,7 +97,7 @@ def _fitted(*, settings, load_history, placement, store, state_name,
     fitted = predictor.fit(load_history.y, load_history.cats,
                            load_history.now, horizon_slots(settings),
                            test_days=settings.accuracy_window // 86400,
-                           **placement)
+                           state=seasonal_state, **placement)
     state = {'source': 'fitted', 'detail': why or 'no state_path'}
     if store.state_path and fitted.chosen is not None:
         note = forecast_store.save(store.state_path, state_name, {
@@ -159,13 +161,17 @@ def forecast_loads(*, datasource, compute_model, settings, snapshot,
             horizon=slots, weekend=set(settings.weekend_days),
             holidays=settings.holidays)
         del series  # the matrix holds what the fit needs: free the samples
+        seasonal_state = models.seasonal(load_history.y, load_history.cats)
         fitted, state = _fitted(
             settings=settings, load_history=load_history,
+            seasonal_state=seasonal_state,
             placement={'hosts': host_of, 'vcpus': vcpus, 'cores': cores,
                        'names': names},
             store=store, state_name=state_name, notes=notes)
         path, mean = predictor.forecast(load_history.y, load_history.cats,
-                                        load_history.now, slots, fitted)
+                                        load_history.now, slots, fitted,
+                                        state=seasonal_state)
+        del seasonal_state
         state['history_days'] = round(
             predictor.history_days(load_history.y, load_history.now), 2)
     decision = modes.decide(settings.mode, fitted,

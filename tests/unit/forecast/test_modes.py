@@ -112,6 +112,40 @@ class TestPredictor(unittest.TestCase):
         np.testing.assert_allclose(path, 80.0, atol=5.0)
         np.testing.assert_allclose(mean, 80.0, atol=5.0)
 
+    def test_fit_instances_evenly_spaced_under_the_row_cap(self):
+        np.testing.assert_array_equal(np.arange(5),
+                                      predictor.fit_instances(5, 100, 500))
+        np.testing.assert_array_equal([0, 3, 6, 9],
+                                      predictor.fit_instances(10, 100, 400))
+        np.testing.assert_array_equal([0], predictor.fit_instances(10, 100,
+                                                                   50))
+
+    def test_regression_fitted_on_the_capped_rows_scores_everyone(self):
+        # Instances 0-5 follow the cycle, 6-11 a shifted one: capped at 4
+        # instances (0, 4, 7, 11), the coefficients are those of a fit on
+        # those four alone, and every instance is still scored.
+        y = np.concatenate([cycle(6, 8, noise=2.0, seed=1),
+                            cycle(6, 8, busy=(30, 50), noise=2.0, seed=2)])
+        n, days, k = y.shape
+        now = (days - 1) * k + 36
+        y.reshape(n, -1)[:, now:] = np.nan
+        slots = now - 3
+        place = dict(test_days=2, hosts=np.arange(n) % 2,
+                     vcpus=np.full(n, 4.0), cores=np.array([16.0, 16.0]),
+                     names=['h0', 'h1'])
+        capped = predictor.fit(y, np.zeros(days, int), now, 3,
+                               max_fit_rows=4 * slots, **place)
+        subset = [0, 4, 7, 11]
+        alone = predictor.fit(y[subset], np.zeros(days, int), now, 3,
+                              **dict(place, hosts=place['hosts'][subset],
+                                     vcpus=place['vcpus'][subset]))
+        whole = predictor.fit(y, np.zeros(days, int), now, 3, **place)
+        self.assertEqual(alone.coef_mean, capped.coef_mean)
+        self.assertEqual(alone.coef_leads, capped.coef_leads)
+        self.assertNotEqual(whole.coef_mean, capped.coef_mean)
+        self.assertEqual(whole.points, capped.points)
+        self.assertEqual(3 * alone.points, capped.points)
+
     def test_short_history_gives_a_reason(self):
         f, _, _ = self.fit(cycle(2, 2))
         self.assertIsNone(f.chosen)
