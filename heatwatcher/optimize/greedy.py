@@ -23,7 +23,13 @@
    target or an emptied host are undone, most expensive first.
 
 Everything works on a :class:`Placement` state with ``O(N)`` numpy steps.
+
+With a ``deadline``, each phase stops between two hosts (or two moves)
+once it has passed: every step leaves a valid placement, so what was done
+so far is returned, and ``stats['greedy_stopped']`` names the phase.
 """
+
+import time
 
 import numpy as np
 
@@ -101,11 +107,89 @@ def _sources(state, need, committed, h, pool):
     return (free | spare) & (source_hosts != h)
 
 
-def _fill(state, need, order, committed, priority):
-    """Fill loop hosts in ``order`` up to their need (phase 1)."""
+class _Candidates:
+    """Instances that may move to one host, with their data side by side.
+
+    Within one host's fill their sources do not change (an instance that
+    moves leaves the candidates), so loads, demands and source priorities
+    are gathered once. Candidates that drop out are only marked (``alive``)
+    until fewer than half are left, then the arrays are compacted; their
+    order never changes.
+    """
+
+    def __init__(self, state, index, priority):
+        problem = state.problem
+        self.index = index
+        self.load = problem.load[index]
+        self.demand = problem.demand[index]
+        self.source = state.assign[index]
+        self.priority = priority[self.source]
+        self.alive = np.ones(index.size, bool)
+        self.size = index.size
+
+    def keep(self, mask):
+        """Keep the candidates where ``mask`` (over all positions) holds."""
+        self.alive &= mask
+        self.size = int(np.count_nonzero(self.alive))
+        if self.size < self.alive.size // 2:
+            alive = self.alive
+            self.index, self.load = self.index[alive], self.load[alive]
+            self.demand, self.source = self.demand[alive], self.source[alive]
+            self.priority = self.priority[alive]
+            self.alive = np.ones(self.size, bool)
+
+    def fit(self, state, h):
+        """Bool over all positions: the candidate fits on host ``h`` now."""
+        room = state.capacity[h] - state.used[h] + EPS
+        fits = self.load <= state.load_cap[h] - state.load[h] + EPS
+        for resource in range(self.demand.shape[1]):
+            fits &= self.demand[:, resource] <= room[resource]
+        return fits
+
+    def _first_best(self, values, among):
+        """Position of the least ``values`` within ``among``.
+
+        Ties: the source's lower priority, then the first position.
+        """
+        least = values[among].min()
+        tied = np.flatnonzero(among & (values == least))
+        if tied.size == 1:
+            return tied[0]
+        return tied[np.argmin(self.priority[tied])]
+
+    def best(self, deficit, room):
+        """Position of the instance to move next into a host.
+
+        The one that finishes the host (load at least ``deficit``) with the
+        least load; else the one bringing the most load per share of the
+        ``(3,)`` ``room`` it takes. Ties: the source's lower priority, then
+        the first position.
+        """
+        finishing = self.alive & (self.load >= deficit - EPS)
+        if finishing.any():
+            return self._first_best(self.load, finishing)
+        share = self.demand[:, 0] / room[0]
+        for resource in range(1, self.demand.shape[1]):
+            share = np.maximum(share, self.demand[:, resource]
+                               / room[resource])
+        value = self.load / np.maximum(share, EPS)
+        return self._first_best(-value, self.alive)
+
+
+def _late(deadline):
+    return deadline is not None and time.monotonic() >= deadline
+
+
+def _fill(state, need, order, committed, priority, deadline=None):
+    """Fill loop hosts in ``order`` up to their need (phase 1).
+
+    :returns: False if ``deadline`` stopped it.
+    """
     problem = state.problem
     movable_idx = np.flatnonzero(problem.movable)
     for h in order:
+        if _late(deadline):
+            return False
         if committed[h] or not np.isfinite(need[h]):
             continue
         if state.load[h] >= need[h] - EPS and state.count[h] > 0:
@@ -122,47 +206,39 @@ def _fill(state, need, order, committed, priority):
         # Within this loop only ``h`` fills and its sources empty, so the
         # candidates only shrink: they are found once, then the instances
         # of the last source are checked again after each move.
-        candidates = movable_idx[
-            _sources(state, need, committed, h, movable_idx)]
+        pool = _Candidates(state, movable_idx[
+            _sources(state, need, committed, h, movable_idx)], priority)
         while state.load[h] < need[h] - EPS or state.count[h] == 0:
-            candidates = candidates[state.fits(candidates, h)]
-            if candidates.size == 0 or not state.can_afford(1):
+            pool.keep(pool.fit(state, h))
+            if pool.size == 0 or not state.can_afford(1):
                 break
-            deficit = need[h] - state.load[h]
-            candidate_load = problem.load[candidates]
-            finishing = candidate_load >= deficit - EPS
-            if finishing.any():
-                chosen = np.flatnonzero(finishing)
-                key = np.lexsort((
-                    priority[state.assign[candidates[chosen]]],
-                    candidate_load[chosen]))
-                position = chosen[key[0]]
-            else:
-                room = np.maximum(state.capacity[h] - state.used[h], EPS)
-                share = np.max(problem.demand[candidates] / room, axis=1)
-                value = candidate_load / np.maximum(share, EPS)
-                key = np.lexsort((priority[state.assign[candidates]],
-                                  -value))
-                position = key[0]
-            i = candidates[position]
-            source = state.assign[i]
+            position = pool.best(need[h] - state.load[h],
+                                 np.maximum(state.capacity[h]
+                                            - state.used[h], EPS))
+            i, source = pool.index[position], pool.source[position]
             undo.append((i, source))
             state.move(i, h)
-            candidates = np.delete(candidates, position)
+            keep = np.ones(pool.alive.size, bool)
+            keep[position] = False
             if committed[source]:
-                keep = state.assign[candidates] != source
-                on_source = ~keep
+                on_source = pool.alive & (pool.source == source)
+                on_source[position] = False
                 keep[on_source] = _sources(state, need, committed, h,
-                                           candidates[on_source])
-                candidates = candidates[keep]
+                                           pool.index[on_source])
+            pool.keep(keep)
         if state.load[h] < need[h] - EPS or state.count[h] == 0:
             for i, source in reversed(undo):
                 state.move(i, source)
             committed[h] = False
+    return True
 
 
-def _empty(state, committed):
-    """Empty hosts that are not filled, where their instances fit (phase 2)."""
+def _empty(state, committed, deadline=None):
+    """Empty hosts that are not filled, where their instances fit (phase 2).
+
+    :returns: ``(H,)`` bool, hosts emptied, or None if ``deadline`` stopped
+        it.
+    """
     problem = state.problem
     donors = np.flatnonzero(~committed & (state.count > 0))
     donors = donors[np.lexsort((state.load[donors], problem.loop[donors]))]
@@ -170,6 +246,8 @@ def _empty(state, committed):
                          minlength=problem.n_hosts) > 0
     emptied = np.zeros(problem.n_hosts, bool)
     for donor in donors:
+        if _late(deadline):
+            return None
         if pinned[donor]:
             continue
         instances = np.flatnonzero(state.assign == donor)
@@ -204,24 +282,37 @@ def _empty(state, committed):
     return emptied
 
 
-def _undo_moves(state):
-    """Send moved instances home where nothing is lost (phase 3)."""
+def _undo_moves(state, deadline=None):
+    """Send moved instances home where nothing is lost (phase 3).
+
+    :returns: False if ``deadline`` stopped it.
+    """
     problem = state.problem
+    need = problem.need
+
+    def reached(hosts):   # score.reached_mask of ``hosts`` only
+        return (problem.loop[hosts] & (state.count[hosts] > 0)
+                & (state.load[hosts] >= need[hosts] - EPS))
+
     moved = np.flatnonzero(state.assign != problem.current)
     for i in moved[np.argsort(-problem.cost[moved], kind='stable')]:
+        if _late(deadline):
+            return False
         home, here = problem.current[i], state.assign[i]
         if state.count[home] == 0 or not state.fits([i], home)[0]:
             continue
-        before = state.reached()[[home, here]]
+        pair = np.array([home, here])
+        before = reached(pair)
         state.move(i, home)
         # `home` is active, so going back never opens a host; it must not
         # cost a target on either side.
-        if (state.reached()[[home, here]] < before).any():
+        if (reached(pair) < before).any():
             state.move(i, here)
+    return True
 
 
 def greedy(problem, capacity=None, load_cap=None, max_moves=None,
-           start=None):
+           start=None, deadline=None, stats=None):
     """Return an ``(N,)`` assignment built by the heat-aware greedy.
 
     :param problem: a validated :class:`~.problem.Problem`.
@@ -229,6 +320,11 @@ def greedy(problem, capacity=None, load_cap=None, max_moves=None,
     :param load_cap: ``(H,)`` load cap to respect (default: effective).
     :param max_moves: most migrations allowed (``None``: unlimited).
     :param start: ``(N,)`` assignment to start from (default: current).
+    :param deadline: ``time.monotonic()`` value after which the phases
+        stop (None: none); the placement reached so far is returned.
+    :param stats: dict that gets ``greedy_stopped`` (``'fill'``,
+        ``'empty'`` or ``'undo'``, round included) when the deadline
+        stopped a phase.
     """
     if capacity is None or load_cap is None:
         capacity, load_cap = placement_problem.effective_capacity(problem)
@@ -238,7 +334,8 @@ def greedy(problem, capacity=None, load_cap=None, max_moves=None,
         return state.assign
     need = problem.need
     committed = np.zeros(problem.n_hosts, bool)
-    for _round in range(3):
+    stopped = None
+    for round_number in range(3):
         order = np.flatnonzero(problem.loop & np.isfinite(need))
         deficit = need[order] - state.load[order]
         order = order[np.lexsort((need[order], deficit))]
@@ -248,8 +345,15 @@ def greedy(problem, capacity=None, load_cap=None, max_moves=None,
         priority[order] = len(order) - np.arange(len(order))
         # Surplus of filled hosts is taken last.
         priority[committed] = len(order) + 1
-        _fill(state, need, order, committed, priority)
-        _empty(state, committed)
+        if not _fill(state, need, order, committed, priority, deadline):
+            stopped = 'fill (round %d)' % (round_number + 1)
+            break
+        if _empty(state, committed, deadline) is None:
+            stopped = 'empty (round %d)' % (round_number + 1)
+            break
         committed |= state.reached()
-    _undo_moves(state)
+    if not _undo_moves(state, deadline) and stopped is None:
+        stopped = 'undo'
+    if stopped is not None and stats is not None:
+        stats['greedy_stopped'] = stopped
     return state.assign

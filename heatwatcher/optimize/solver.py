@@ -89,6 +89,8 @@ class Options:
     :ivar trim_share: share of ``time_limit`` kept for migration trimming
         (:mod:`~.trim`) after the cell search (10 % after an exact MILP),
         and the most it gets when the search stops early.
+    :ivar greedy_share: share of ``time_limit`` after which the greedy
+        start stops where it is (:func:`.greedy.greedy`'s ``deadline``).
     """
 
     time_limit: float = 60.0
@@ -103,6 +105,7 @@ class Options:
     seed: int = 0
     search_gap: float = 0.01
     trim_share: float = 0.5
+    greedy_share: float = 0.5
 
 
 @dataclasses.dataclass
@@ -348,13 +351,16 @@ def solve(problem, opts=None):
                       'no instance to place', 'current', baseline, baseline,
                       bound, 0.0, stats)
     phase_start = time.monotonic()
+    greedy_deadline = start + opts.greedy_share * opts.time_limit
     search.offer(greedy.greedy(problem, capacity, load_cap,
-                               opts.max_moves), 'greedy')
+                               opts.max_moves, deadline=greedy_deadline,
+                               stats=stats), 'greedy')
     if opts.max_moves is not None:
         # The best of the unlimited greedy plan's migrations that fit:
         # the most hosts at target, then the most harvested heat.
         search.offer(budget.best_subset(
-            problem, greedy.greedy(problem, capacity, load_cap),
+            problem, greedy.greedy(problem, capacity, load_cap,
+                                   deadline=greedy_deadline, stats=stats),
             opts.max_moves, capacity, load_cap,
             max(opts.time_limit * 0.2, 0.5), harvested=True), 'budget')
     stats['greedy_seconds'] = time.monotonic() - phase_start
@@ -410,16 +416,22 @@ def solve(problem, opts=None):
             stats['heat_fill_migrations'] = (search.best_score.migrations
                                              - before)
     elapsed = time.monotonic() - start
+    stopped = ''
+    if stats.get('greedy_stopped'):
+        stopped = ('; the greedy start stopped in its %s phase at %g %% of '
+                   'the time limit' % (stats['greedy_stopped'],
+                                       100.0 * opts.greedy_share))
     if search.best_score.strictly_better_than(baseline):
         reason = ('%d of %d loop hosts reach target (bound %d, %s), '
-                  '%d active hosts, %d migrations'
+                  '%d active hosts, %d migrations%s'
                   % (search.best_score.reached, int(problem.loop.sum()),
                      bound.reached, bound.method, search.best_score.active,
-                     int((search.best != problem.current).sum())))
+                     int((search.best != problem.current).sum()), stopped))
         return Result(search.best, 'improved', reason, search.method,
                       search.best_score, baseline, bound, elapsed, stats)
     return Result(problem.current.copy(), 'no_improvement',
                   'no placement strictly better than the current one was '
-                  'found (%d of %d loop hosts reach target, bound %d)'
-                  % (baseline.reached, int(problem.loop.sum()), bound.reached),
+                  'found (%d of %d loop hosts reach target, bound %d)%s'
+                  % (baseline.reached, int(problem.loop.sum()), bound.reached,
+                     stopped),
                   'current', baseline, baseline, bound, elapsed, stats)

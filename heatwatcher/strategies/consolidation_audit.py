@@ -313,6 +313,7 @@ def report(state):
                    'upper_bound': result.bound.reached,
                    'bound_method': result.bound.method,
                    'greedy_seconds': result.stats.get('greedy_seconds'),
+                   'greedy_stopped': result.stats.get('greedy_stopped'),
                    'bound_seconds': result.stats.get('bound_seconds'),
                    'cells': result.stats.get('cells'),
                    'migrations_before_trim': result.stats.get(

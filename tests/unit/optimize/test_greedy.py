@@ -11,6 +11,7 @@
 # under the License.
 
 import unittest
+from unittest import mock
 
 import numpy as np
 
@@ -52,3 +53,56 @@ class TestGreedy(unittest.TestCase):
         _, load, count = p.host_usage(a)
         below = (count > 0) & ~score.reached_mask(p, load, count)
         self.assertLessEqual(int(below.sum()), 1)
+
+
+class _Clock:
+    """``time.monotonic`` that jumps past any deadline after ``calls``."""
+
+    def __init__(self, calls):
+        self.calls = calls
+
+    def __call__(self):
+        self.calls -= 1
+        return 0.0 if self.calls >= 0 else 100.0
+
+
+class TestGreedyDeadline(unittest.TestCase):
+
+    def setUp(self):
+        from tests.unit.optimize import test_build
+        self.problem = test_build.synthetic_problem(
+            synthetic.generate(40, seed=2))
+        self.capacity, self.load_cap = placement_problem.effective_capacity(
+            self.problem)
+
+    def run_greedy(self, calls):
+        stats = {}
+        with mock.patch.object(greedy.time, 'monotonic', _Clock(calls)):
+            assign = greedy.greedy(self.problem, self.capacity,
+                                   self.load_cap, deadline=50.0,
+                                   stats=stats)
+        self.assertTrue(score.is_feasible(self.problem, assign,
+                                          self.capacity, self.load_cap))
+        return assign, stats
+
+    def test_a_passed_deadline_leaves_the_placement_and_says_so(self):
+        assign, stats = self.run_greedy(0)
+        np.testing.assert_array_equal(self.problem.current, assign)
+        self.assertEqual({'greedy_stopped': 'fill (round 1)'}, stats)
+
+    def test_stopped_part_way_keeps_the_hosts_filled_so_far(self):
+        whole = greedy.greedy(self.problem, self.capacity, self.load_cap)
+        before = score.evaluate(self.problem, self.problem.current).reached
+        assign, stats = self.run_greedy(5)     # 5 hosts looked at
+        self.assertEqual({'greedy_stopped': 'fill (round 1)'}, stats)
+        reached = score.evaluate(self.problem, assign).reached
+        self.assertGreater(reached, before)
+        self.assertLess(reached, score.evaluate(self.problem, whole).reached)
+
+    def test_a_deadline_not_reached_changes_nothing(self):
+        whole = greedy.greedy(self.problem, self.capacity, self.load_cap)
+        stats = {}
+        np.testing.assert_array_equal(whole, greedy.greedy(
+            self.problem, self.capacity, self.load_cap,
+            deadline=float('inf'), stats=stats))
+        self.assertEqual({}, stats)

@@ -11,6 +11,7 @@
 # under the License.
 
 import itertools
+import time
 import unittest
 from unittest import mock
 
@@ -257,3 +258,26 @@ class TestStalledSearch(unittest.TestCase):
         # one target cell, then every cell of one sweep, none smaller
         self.assertGreater(len(sizes), 2)
         self.assertEqual({11}, set(sizes[1:-1]))
+
+
+class TestGreedyShare(unittest.TestCase):
+
+    def test_the_greedy_start_stops_at_its_share_and_the_reason_says_so(self):
+        rng = np.random.default_rng(11)
+        problem = helpers.random_problem(rng, 40, 200)
+        offered = []
+        real_greedy = greedy.greedy
+
+        def timed_greedy(*args, **kwargs):
+            offered.append(kwargs['deadline'])
+            return real_greedy(*args, **kwargs)
+
+        with mock.patch.object(solver.greedy, 'greedy', timed_greedy):
+            result = solver.solve(problem, solver.Options(
+                time_limit=30, greedy_share=0.0, trim_share=0.0))
+        self.assertEqual(1, len(offered))
+        self.assertLessEqual(offered[0], time.monotonic() - result.elapsed
+                             + 0.5)
+        self.assertEqual('fill (round 1)', result.stats['greedy_stopped'])
+        self.assertIn('; the greedy start stopped in its fill (round 1) '
+                      'phase at 0 % of the time limit', result.reason)
