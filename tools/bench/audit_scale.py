@@ -194,7 +194,8 @@ def one_size(hosts, seed, solver_time_limit, profile, via_dicts=False):
                          else solver.get(key))
                    for key in ('seconds', 'method', 'greedy_seconds',
                                'bound_seconds', 'bound_method', 'cells',
-                               'migrations_before_trim', 'trim_seconds')},
+                               'migrations_before_trim', 'trim_seconds',
+                               'greedy_stopped')},
         'generate_seconds': round(generate_seconds, 2),
         'peak_rss_mib_before_audit': round(rss_before / 1024.0, 1),
         'peak_rss_mib': round(
