@@ -32,6 +32,9 @@
   loop hosts it stops one host short of it, where every further host is a
   hard covering problem that the cells rarely solve. The cell search
   stops on the same condition.
+* When either stops short of the bound and the hosts the best placement
+  keeps active fit in one MILP, they are re-solved together
+  (:func:`_consolidate_active`): the problem the next audit will see.
 * With a migration budget, the best subset of the unlimited greedy plan's
   migrations (:mod:`~.budget`) competes with the budgeted greedy, and every
   MILP carries the budget as a constraint. Plans are then ranked on the
@@ -167,13 +170,18 @@ class _Search:
     def evaluate(self, assign):
         return scoring.evaluate(self.problem, assign, self.harvested)
 
-    def cell(self, hosts, deadline, method):
+    def cell(self, hosts, deadline, method, time_limit=None):
+        """Re-solve ``hosts`` exactly, the rest fixed; True if kept.
+
+        :param time_limit: most seconds for this cell (default
+            ``cell_time_limit``), within ``deadline`` in any case.
+        """
         time_left = deadline - time.monotonic()
         if time_left <= 0.05:
             return False
         cell_result = milp.solve_cell(
             self.problem, self.best, hosts, self.capacity, self.load_cap,
-            min(time_left, self.options.cell_time_limit),
+            min(time_left, time_limit or self.options.cell_time_limit),
             self.options.mip_rel_gap, self.options.max_moves,
             self.options.node_limit, harvested=self.harvested)
         status_counts = self.stats['cell_status']
@@ -312,6 +320,30 @@ def _allowed_gap(options, bound_reached):
     return int(np.floor(options.search_gap * bound_reached + 1e-9))
 
 
+def _consolidate_active(search, deadline, bound_reached):
+    """One MILP over the hosts the best placement keeps active.
+
+    A MILP over every host that stops on its node limit can leave a host
+    active that the hosts kept active could absorb. The next audit, which
+    sees only those hosts (the released ones are disabled), would find
+    that placement and move instances again although nothing changed.
+    Solving the same smaller problem here gives that placement now, with
+    the time left before ``deadline`` rather than a cell's. Runs only
+    while the best placement is short of the bound on the levels
+    before migrations and the cell holds every active host.
+    """
+    if _levels_gap(search, bound_reached) <= _allowed_gap(search.options,
+                                                          bound_reached):
+        return
+    _, _, count = search.problem.host_usage(search.best)
+    active = np.flatnonzero(count > 0)
+    cell = _cell_limit(search.problem, search.best, active, len(active),
+                       max_columns=search.options.full_milp_columns)
+    if len(cell) == len(active) and len(cell) > 1:
+        search.stats['active_cell'] = search.cell(
+            cell, deadline, 'milp', time_limit=deadline - time.monotonic())
+
+
 def _trim(search, deadline):
     """Trim migrations round after round until a round saves none."""
     stats = search.stats
@@ -399,6 +431,8 @@ def solve(problem, opts=None):
     else:
         _lns(search, search_deadline, np.random.default_rng(opts.seed),
              bound.reached)
+    if gap > _allowed_gap(opts, bound.reached):
+        _consolidate_active(search, search_deadline, bound.reached)
     phase_start = time.monotonic()
     if search.best_score.strictly_better_than(baseline):
         # The trimming gets its share, not the time a search that stopped

@@ -236,6 +236,17 @@ def optimise(state):
                    % (100 * share, 100 * settings.min_benefit_duration))
         state.assign, state.status = (state.problem.current.copy(),
                                       Status.DAMPED)
+        return
+    keep, at_target, needed = calm.release_lasts(
+        state.problem, problem, state.assign, settings.target_hysteresis)
+    if not keep:
+        state.note('hysteresis: the plan only releases hosts, and with '
+                   'every load %.0f %% lower %d of its hosts would stay at '
+                   'target, fewer than the %d at target without it; no '
+                   'migration is planned'
+                   % (100 * settings.target_hysteresis, at_target, needed))
+        state.assign, state.status = (state.problem.current.copy(),
+                                      Status.DAMPED)
 
 
 def plan_actions(state, metal_helper):

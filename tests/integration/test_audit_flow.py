@@ -72,6 +72,18 @@ def _capture(sandbox, name):
     return path
 
 
+def _audit_notes(sandbox, lines=40):
+    """The last heat_consolidation lines of the decision engine's log."""
+    path = sandbox.layout.log('watcher-decision-engine')
+    try:
+        with open(path, errors='replace') as log_file:
+            notes = [line.rstrip() for line in log_file
+                     if 'heat_consolidation' in line]
+    except OSError as exc:
+        return 'no decision engine log: %s' % exc
+    return '\n'.join(notes[-lines:])
+
+
 def _wait_for_a_quiet_span():
     """Sleep, if needed, until QUIET_SPAN s remain before the next step.
 
@@ -183,13 +195,12 @@ def test_action_plan_execution_moves_the_instances(sandbox, flow):
 
 
 def test_second_audit_plans_no_migration(sandbox, flow):
-    # Known to be unstable (see the sandbox's closing note): the recorded
-    # telemetry ends when ``up`` wrote it, so by the second audit the
-    # 14-day window has drifted by the audit and execution time (12 to 17
-    # minutes here): the backtest error doubles and the forecast is for a
-    # later hour. Once with a 12-minute gap no migration was planned, once
-    # with 17 minutes 24 were. A telemetry feeder that keeps the series
-    # current is the fix.
+    # By the second audit the telemetry feeder has written 12 to 17 minutes
+    # of new points, so the loads planned on differ by a few percent. Two
+    # causes made this test fail (24 migrations in one CI run), both
+    # reproduced offline on the demo sample and fixed in the solver and
+    # the hysteresis: see tests/unit/strategies/test_continuous_demo.py.
+    # On failure the message carries the decision engine's notes.
     if 'execution_seconds' not in flow:
         pytest.fail('the first action plan was not executed')
     # The emulators send no notifications: wait for the decision engine
@@ -203,4 +214,4 @@ def test_second_audit_plans_no_migration(sandbox, flow):
     migrations = [action for plan in plans
                   for action in cloud.actions(sandbox, plan['UUID'])
                   if cloud.kind(action) == 'migrate']
-    assert migrations == []
+    assert migrations == [], _audit_notes(sandbox)

@@ -43,6 +43,42 @@ class TestHoldTargets(unittest.TestCase):
         self.assertFalse(held.any())
 
 
+class TestReleaseLasts(unittest.TestCase):
+    """Releases must keep their hosts at target with loads 5 % lower."""
+
+    # 200 W needs 6.4 cores. Hosts 0 and 1 are at target; host 2 holds a
+    # small instance that the plan moves onto host 1, releasing host 2.
+    def problem(self, load):
+        return helpers.make_problem([HOST] * 3, [
+            dict(host=0, vcpus=8, load=load), dict(host=1, vcpus=8,
+                                                   load=load),
+            dict(host=2, vcpus=2, load=0.1)])
+
+    def release(self, problem, hysteresis):
+        held_problem, _ = calm.hold_targets(problem, hysteresis)
+        return calm.release_lasts(problem, held_problem,
+                                  np.array([0, 1, 1]), hysteresis)
+
+    def test_a_release_at_the_edge_of_target_is_refused(self):
+        # 6.45 cores: 5 % lower, hosts 0 and 1 (6.13 and 6.22) drop below
+        self.assertEqual((False, 0, 2), self.release(self.problem(6.45), 0.05))
+
+    def test_a_release_with_margin_is_kept(self):
+        self.assertEqual((True, 2, 2), self.release(self.problem(7.0), 0.05))
+
+    def test_no_hysteresis_keeps_every_release(self):
+        self.assertEqual((True, None, None),
+                         self.release(self.problem(6.45), 0.0))
+
+    def test_plans_bringing_hosts_to_target_are_not_concerned(self):
+        # host 1 below target: the plan brings it there, so it is kept
+        problem = helpers.make_problem([HOST] * 3, [
+            dict(host=0, vcpus=8, load=6.45), dict(host=1, vcpus=8,
+                                                   load=5.0),
+            dict(host=2, vcpus=8, load=1.5)])
+        self.assertEqual((True, None, None), self.release(problem, 0.05))
+
+
 class TestContinuousAudit(unittest.TestCase):
     """Re-solve on the executed placement, loads unchanged or within 5 %."""
 

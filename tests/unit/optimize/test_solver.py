@@ -218,6 +218,36 @@ class TestSearchGap(unittest.TestCase):
         self.assertEqual(7, solver._allowed_gap(solver.Options(), 763))
 
 
+class TestActiveCell(unittest.TestCase):
+    """After a full MILP stopped on its limit, one over the active hosts.
+
+    That is the problem the next audit would solve.
+    """
+
+    def test_hosts_left_active_by_a_stopped_milp_are_consolidated(self):
+        off_loop = dict(vcpus=64, cores=16, idle=100.0, peak=350.0,
+                        loop=False, target=0.0)
+        problem = helpers.make_problem([off_loop] * 4, [
+            dict(host=host, vcpus=2, load=0.5) for host in (0, 1, 2)])
+        real_solve_cell = milp.solve_cell
+        cells = []
+
+        def solve_cell(problem, assign, hosts, *args, **kwargs):
+            cells.append(sorted(hosts))
+            if len(hosts) == problem.n_hosts:
+                return milp.CellResult('node_limit', None, 'mocked')
+            return real_solve_cell(problem, assign, hosts, *args, **kwargs)
+
+        with mock.patch.object(solver.milp, 'solve_cell', solve_cell), \
+                mock.patch.object(solver.greedy, 'greedy',
+                                  return_value=problem.current.copy()):
+            result = solver.solve(problem, solver.Options(time_limit=60))
+        self.assertEqual([[0, 1, 2, 3], [0, 1, 2]], cells)
+        self.assertTrue(result.stats['active_cell'])
+        self.assertEqual(('improved', 1), (result.status,
+                                           result.score.active))
+
+
 class TestStalledSearch(unittest.TestCase):
     """The cell search stops when cells stop on a limit and find nothing."""
 
