@@ -431,8 +431,7 @@ def solve(problem, opts=None):
     else:
         _lns(search, search_deadline, np.random.default_rng(opts.seed),
              bound.reached)
-    if gap > _allowed_gap(opts, bound.reached):
-        _consolidate_active(search, search_deadline, bound.reached)
+    _consolidate_active(search, search_deadline, bound.reached)
     phase_start = time.monotonic()
     if search.best_score.strictly_better_than(baseline):
         # The trimming gets its share, not the time a search that stopped

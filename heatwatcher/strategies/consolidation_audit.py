@@ -230,23 +230,25 @@ def optimise(state):
                                   settings.min_benefit_duration)
     state.forecast.report['lasting_share'] = share
     if not keep:
-        state.note('forecast: the plan beats the current placement in only '
-                   '%.0f %% of the horizon (min_benefit_duration %.0f %%); '
-                   'no migration is planned'
-                   % (100 * share, 100 * settings.min_benefit_duration))
-        state.assign, state.status = (state.problem.current.copy(),
-                                      Status.DAMPED)
+        _stay_put(state, 'forecast: the plan beats the current placement in '
+                  'only %.0f %% of the horizon (min_benefit_duration '
+                  '%.0f %%); no migration is planned'
+                  % (100 * share, 100 * settings.min_benefit_duration))
         return
     keep, at_target, needed = calm.release_lasts(
         state.problem, problem, state.assign, settings.target_hysteresis)
     if not keep:
-        state.note('hysteresis: the plan only releases hosts, and with '
-                   'every load %.0f %% lower %d of its hosts would stay at '
-                   'target, fewer than the %d at target without it; no '
-                   'migration is planned'
-                   % (100 * settings.target_hysteresis, at_target, needed))
-        state.assign, state.status = (state.problem.current.copy(),
-                                      Status.DAMPED)
+        _stay_put(state, 'hysteresis: the plan only releases hosts, and '
+                  'with every load %.0f %% lower %d of its hosts would stay '
+                  'at target, fewer than the %d at target without it; no '
+                  'migration is planned'
+                  % (100 * settings.target_hysteresis, at_target, needed))
+
+
+def _stay_put(state, reason):
+    """Drop the solver's placement for the current one (``DAMPED``)."""
+    state.note(reason)
+    state.assign, state.status = state.problem.current.copy(), Status.DAMPED
 
 
 def plan_actions(state, metal_helper):
