@@ -185,6 +185,16 @@ def _candidates(problem, assign, movable_idx, active, extra_hosts, rng,
 # for a first solution.
 RELAXATION_MULTIPLE = 5.0
 
+# A trimming MILP with at most this many free columns searches until its
+# node limit (within the time left) instead: its nodes are cheap, and
+# hosts whose loads together barely reach their targets can take HiGHS a
+# thousand nodes (15 s at 800 columns) before the first solution.
+SMALL_MILP_COLUMNS = 2000
+
+
+INCUMBENT_OPTIMAL = ('the incumbent has as few migrations as the LP '
+                     'relaxation')
+
 
 def _relaxation(objective, constraints, lower_bounds, upper_bounds,
                 time_limit):
@@ -218,11 +228,17 @@ def _relax_and_fix(objective, constraints, base_lower, upper_bounds, n_x,
     relaxation keeps at home stay fixed. Each MILP stops after
     ``RELAXATION_MULTIPLE`` times the relaxation's time (at least 1 s):
     one that has found no solution by then gives up instead of spending
-    the whole time limit. Without a relaxation, the full MILP runs in the
-    time left.
+    the whole time limit. A MILP with at most ``SMALL_MILP_COLUMNS`` free
+    columns stops on its node limit instead, so that whether it finds a
+    solution does not depend on how busy the machine is. Without a
+    relaxation, the full MILP runs in the time left. No MILP runs when
+    the incumbent is already as good as the relaxation.
 
-    :returns: scipy's ``OptimizeResult`` with a solution, or the reason
-        there is none (str).
+    :param incumbent_column: ``(n_x,)`` bool, the incumbent's columns.
+    :returns: ``(result, message)``: scipy's ``OptimizeResult`` with a
+        solution, or None and why there is none; ``message`` is
+        ``INCUMBENT_OPTIMAL`` when the relaxation proves the incumbent
+        has the fewest migrations.
     """
     started = time.monotonic()
     n_columns = len(objective)
@@ -236,6 +252,11 @@ def _relax_and_fix(objective, constraints, base_lower, upper_bounds, n_x,
         give_up_after = max(RELAXATION_MULTIPLE * (
             time.monotonic() - started), 1.0)
         attempts = []
+        if (relaxed.status == 0 and relaxed.x is not None
+                and incumbent_column.sum() == len(np.unique(instance_of))
+                and relaxed.fun >= objective[:n_x][incumbent_column].sum()
+                - 1e-6):
+            return None, INCUMBENT_OPTIMAL
         if relaxed.status == 0 and relaxed.x is not None:
             x = relaxed.x[:n_x]
             whole = x >= 1.0 - 1e-6
@@ -265,18 +286,20 @@ def _relax_and_fix(objective, constraints, base_lower, upper_bounds, n_x,
             time_left = time_limit - (time.monotonic() - started)
             if time_left <= 0.05:
                 break
+            free = int(((restricted > 0.5) & (lower_bounds < 0.5)).sum())
             result = optimize.milp(
                 objective, integrality=integrality,
                 bounds=optimize.Bounds(lower_bounds, restricted),
                 constraints=constraints,
-                options=dict(options,
-                             time_limit=min(time_left, give_up_after)))
+                options=dict(options, time_limit=(
+                    time_left if free <= SMALL_MILP_COLUMNS
+                    else min(time_left, give_up_after))))
             if result.x is not None:
-                return result
+                return result, str(result.message)
             message = str(result.message)
     except (ValueError, MemoryError) as exc:
-        return str(exc)
-    return message
+        return None, str(exc)
+    return None, message
 
 
 def trim(problem, assign, capacity, load_cap, time_limit, move_budget=None,
@@ -386,12 +409,13 @@ def trim(problem, assign, capacity, load_cap, time_limit, move_budget=None,
     lower_bounds = np.zeros(n_columns)
     constraints = optimize.LinearConstraint(
         matrix, np.concatenate(lower), np.concatenate(upper))
-    result = _relax_and_fix(objective, constraints, lower_bounds,
-                            upper_bounds, n_x,
-                            instance_of, host_of == assign[instance_of],
-                            time_limit, node_limit)
-    if isinstance(result, str):
-        return TrimResult(assign.copy(), 'failed', result, n_x)
+    result, message = _relax_and_fix(
+        objective, constraints, lower_bounds, upper_bounds, n_x,
+        instance_of, host_of == assign[instance_of], time_limit, node_limit)
+    if message == INCUMBENT_OPTIMAL:
+        return TrimResult(assign.copy(), 'unchanged', message, n_x)
+    if result is None:
+        return TrimResult(assign.copy(), 'failed', message, n_x)
     chosen = result.x[:n_x] > 0.5
     trimmed = assign.copy()
     trimmed[instance_of[chosen]] = host_of[chosen]

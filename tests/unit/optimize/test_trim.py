@@ -137,9 +137,34 @@ class TestGivingUp(unittest.TestCase):
         capacity, load_cap = placement_problem.effective_capacity(problem)
         limits = []
 
+        # as if its MILPs were too large to run to their node limit
+        with mock.patch.object(trim, 'SMALL_MILP_COLUMNS', 0):
+            result = self._trim_without_solutions(problem, capacity,
+                                                  load_cap, limits)
+        self.assertEqual('failed', result.status)
+        # the restricted and the wider MILP, each given up after 1 s (the
+        # floor, the relaxation took no time); no MILP on every column
+        self.assertEqual([1.0, 1.0], limits)
+
+    def test_a_small_milp_searches_until_its_node_limit(self):
+        problem = helpers.make_problem(
+            [HOST] * 4, [instance(host) for host in range(4)])
+        capacity, load_cap = placement_problem.effective_capacity(problem)
+        limits = []
+        result = self._trim_without_solutions(problem, capacity, load_cap,
+                                              limits)
+        self.assertEqual('failed', result.status)
+        # a handful of columns: each MILP may take the time left, so
+        # only the node limit stops it, however busy the machine is
+        self.assertEqual(2, len(limits))
+        self.assertTrue(all(limit > 590.0 for limit in limits), limits)
+
+    @staticmethod
+    def _trim_without_solutions(problem, capacity, load_cap, limits):
         def relaxation(objective, *args, **kwargs):
             return optimize.OptimizeResult(
-                status=0, x=np.zeros(len(objective)), message='mocked')
+                status=0, x=np.zeros(len(objective)), fun=0.0,
+                message='mocked')
 
         def milp(*args, options, **kwargs):
             limits.append(options['time_limit'])
@@ -148,12 +173,21 @@ class TestGivingUp(unittest.TestCase):
 
         with mock.patch.object(trim, '_relaxation', relaxation), \
                 mock.patch.object(trim.optimize, 'milp', milp):
-            result = trim.trim(problem, np.array([1, 0, 0, 1]), capacity,
-                               load_cap, 600.0)
-        self.assertEqual('failed', result.status)
-        # the restricted and the wider MILP, each given up after 1 s (the
-        # floor, the relaxation took no time); no MILP on every column
-        self.assertEqual([1.0, 1.0], limits)
+            return trim.trim(problem, np.array([1, 0, 0, 1]), capacity,
+                             load_cap, 600.0)
+
+    def test_no_milp_when_the_relaxation_proves_the_incumbent(self):
+        problem = helpers.make_problem(
+            [HOST] * 4, [instance(host) for host in range(4)])
+        capacity, load_cap = placement_problem.effective_capacity(problem)
+        # two moves, the fewest that keep two hosts at target
+        plan = np.array([0, 0, 2, 2])
+        with mock.patch.object(trim.optimize, 'milp',
+                               side_effect=AssertionError('MILP ran')):
+            result = trim.trim(problem, plan, capacity, load_cap, 10.0)
+        self.assertEqual(('unchanged', trim.INCUMBENT_OPTIMAL),
+                         (result.status, result.message))
+        np.testing.assert_array_equal(plan, result.assign)
 
     def test_no_second_variant_after_a_failure(self):
         problem = three_hosts()
