@@ -84,9 +84,13 @@ def add_parser(subparsers):
                          'driver) per snapshot host, for small snapshots '
                          '(needs heatwatcher[nova])')
     for name, text in (('status', 'show each service and its state'),
-                       ('env', 'print the OS_* variables of the admin'),
-                       ('down', 'stop the services by their pids')):
+                       ('env', 'print the OS_* variables of the admin')):
         common(actions.add_parser(name, help=text))
+    down = actions.add_parser('down', help='stop the services by their pids')
+    common(down)
+    down.add_argument('--remove', action='store_true',
+                      help='once every service is stopped, delete the '
+                           'sandbox directory (data, logs, configuration)')
     parser.set_defaults(verbose=False, quiet=False)
     return parser
 
@@ -351,4 +355,8 @@ def down(args):
         return 1
     if not args.quiet:
         print('stopped %d services of %s' % (len(services), layout.dir))
+    if getattr(args, 'remove', False):
+        shutil.rmtree(layout.dir)
+        if not args.quiet:
+            print('removed %s' % layout.dir)
     return 0

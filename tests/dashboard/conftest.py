@@ -153,7 +153,7 @@ def _dashboard_for_sandbox(directory, heatwatcher):
 
 
 @pytest.fixture(scope='session')
-def dashboard():
+def dashboard(request):
     """A Horizon with watcher-dashboard, logged into with the admin."""
     ensure_browser()  # before the sandbox: fail in seconds, not minutes
     url = os.environ.get('HEATWATCHER_DASHBOARD_URL')
@@ -196,8 +196,14 @@ def dashboard():
             layout, _services = sandbox_layout.Layout.load(directory)
             horizon.stop(layout)
         if owned:
+            # deleted unless a test failed: then its logs stay
+            failed = request.session.testsfailed
             subprocess.run([heatwatcher, 'sandbox', 'down', '--dir',
-                            directory], timeout=300)
+                            directory] + ([] if failed else ['--remove']),
+                           timeout=300)
+            if failed:
+                sys.stderr.write('\nsandbox kept for its logs: %s\n'
+                                 % directory)
 
 
 @pytest.fixture(scope='session')

@@ -89,8 +89,21 @@ class Sandbox:
                                                    timeout))
 
 
+def tear_down(heatwatcher, directory, request):
+    """Stop a sandbox a fixture started; delete it unless a test failed.
+
+    After a failure the directory (logs, configuration) is kept and named
+    on stderr.
+    """
+    failed = request.session.testsfailed
+    subprocess.run([heatwatcher, 'sandbox', 'down', '--dir', directory]
+                   + ([] if failed else ['--remove']), timeout=300)
+    if failed:
+        sys.stderr.write('\nsandbox kept for its logs: %s\n' % directory)
+
+
 @pytest.fixture(scope='session')
-def sandbox():
+def sandbox(request):
     reuse = os.environ.get('HEATWATCHER_SANDBOX_DIR')
     if reuse:
         yield Sandbox(reuse)
@@ -111,5 +124,4 @@ def sandbox():
     try:
         yield Sandbox(directory)
     finally:
-        subprocess.run([heatwatcher, 'sandbox', 'down', '--dir', directory],
-                       timeout=300)
+        tear_down(heatwatcher, directory, request)

@@ -76,7 +76,7 @@ def small_snapshot(path, per_type=HOSTS_PER_TYPE):
 # module, so their sandboxes all stayed up until the session ended.
 # Each module still gets a cloud of its own, now one after the other.
 @pytest.fixture(scope='module')
-def real_nova():
+def real_nova(request):
     reuse = os.environ.get('HEATWATCHER_REAL_NOVA_DIR')
     if reuse:
         yield conftest.Sandbox(reuse)
@@ -101,8 +101,7 @@ def real_nova():
     try:
         yield conftest.Sandbox(directory)
     finally:
-        subprocess.run([heatwatcher, 'sandbox', 'down', '--dir', directory],
-                       timeout=300)
+        conftest.tear_down(heatwatcher, directory, request)
 
 
 # -- Nova and Placement, as the tests read them ------------------------------
