@@ -31,8 +31,9 @@ strategy and its placement is applied at once:
   class on the placement and the last hour's mean loads.
 
 Both heat_consolidation modes hold loop hosts within ``target_hysteresis``
-(5 %) of their target, as the strategy does (:mod:`heatwatcher.optimize.
-calm`).
+(5 %) of their target, and keep a plan that only releases hosts only if
+its hosts at target keep their target with every load 5 % lower, as the
+strategy does (:mod:`heatwatcher.optimize.calm`).
 
 Each placement is then scored on what the traces actually did during the
 hour: loop hosts reaching their target in each slot (host-hours at target),
@@ -85,12 +86,18 @@ def cluster_with_traces(y, n_hosts, seed):
 
 
 def solve(base, current, percent, vcpus, time_limit):
+    """The strategy's solve: targets held, releases kept only with margin.
+
+    :returns: ``(placement (N,), the problem with targets held)``.
+    """
     prob = dataclasses.replace(
         base, current=current.copy(),
         load=np.nan_to_num(percent, nan=100.0) / 100.0 * vcpus)
-    prob, _ = calm.hold_targets(prob, TARGET_HYSTERESIS)
-    return solver.solve(prob, solver.Options(
-        time_limit=time_limit)).assign, prob
+    held, _ = calm.hold_targets(prob, TARGET_HYSTERESIS)
+    assign = solver.solve(held, solver.Options(
+        time_limit=time_limit)).assign
+    keep, _, _ = calm.release_lasts(prob, held, assign, TARGET_HYSTERESIS)
+    return (assign if keep else current.copy()), held
 
 
 def score(base, assign, actual, vcpus):
