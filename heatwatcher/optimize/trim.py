@@ -252,12 +252,11 @@ def _relax_and_fix(objective, constraints, base_lower, upper_bounds, n_x,
         give_up_after = max(RELAXATION_MULTIPLE * (
             time.monotonic() - started), 1.0)
         attempts = []
-        if (relaxed.status == 0 and relaxed.x is not None
-                and incumbent_column.sum() == len(np.unique(instance_of))
-                and relaxed.fun >= objective[:n_x][incumbent_column].sum()
-                - 1e-6):
-            return None, INCUMBENT_OPTIMAL
         if relaxed.status == 0 and relaxed.x is not None:
+            if (incumbent_column.sum() == len(np.unique(instance_of))
+                    and relaxed.fun >= objective[:n_x][incumbent_column]
+                    .sum() - 1e-6):
+                return None, INCUMBENT_OPTIMAL
             x = relaxed.x[:n_x]
             whole = x >= 1.0 - 1e-6
             settled = np.zeros(int(instance_of.max()) + 1, bool)

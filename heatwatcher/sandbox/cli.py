@@ -355,7 +355,7 @@ def down(args):
         return 1
     if not args.quiet:
         print('stopped %d services of %s' % (len(services), layout.dir))
-    if getattr(args, 'remove', False):
+    if args.remove:
         shutil.rmtree(layout.dir)
         if not args.quiet:
             print('removed %s' % layout.dir)

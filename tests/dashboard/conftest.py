@@ -196,14 +196,8 @@ def dashboard(request):
             layout, _services = sandbox_layout.Layout.load(directory)
             horizon.stop(layout)
         if owned:
-            # deleted unless a test failed: then its logs stay
-            failed = request.session.testsfailed
-            subprocess.run([heatwatcher, 'sandbox', 'down', '--dir',
-                            directory] + ([] if failed else ['--remove']),
-                           timeout=300)
-            if failed:
-                sys.stderr.write('\nsandbox kept for its logs: %s\n'
-                                 % directory)
+            from tests.integration import conftest as integration
+            integration.tear_down(heatwatcher, directory, request)
 
 
 @pytest.fixture(scope='session')

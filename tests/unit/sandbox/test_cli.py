@@ -9,8 +9,7 @@
 # WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
 # License for the specific language governing permissions and limitations
 # under the License.
-"""Stopping and starting one service of a sandbox, on ``sleep`` processes
-recorded as the sandbox's services (no real service is started)."""
+"""``heatwatcher sandbox down``, with the stopping of services mocked."""
 
 
 import os
