@@ -27,6 +27,12 @@ from heatwatcher.forecast import backtest
 from heatwatcher import timestamps
 
 
+# Samples gridded and averaged into slots at once: the matrix is built a
+# block of instances at a time, so the temporaries of the gridding and the
+# slot means stay bounded (about 100 MB) whatever the number of instances.
+CHUNK_SAMPLES = 1 << 22
+
+
 @dataclasses.dataclass
 class History:
     """An audit's load history as slot means.
@@ -62,10 +68,17 @@ def matrix(series, uuids, end, *, window, step, slot_minutes, horizon,
         int(end.timestamp() // step) * step, tz=datetime.timezone.utc)
     start = timestamps.window_start(end, window, slot_minutes * 60)
     n_steps = int((end - start).total_seconds() // step)
-    grid = fit.to_grid_many([series.get(uuid) for uuid in uuids],
-                            start.timestamp(), step,
-                            n_steps).reshape(len(uuids), n_steps)
-    y, dates = backtest.day_matrix(grid, start, step, slot_minutes)
+    y, dates = None, None
+    rows_per_chunk = max(1, CHUNK_SAMPLES // max(n_steps, 1))
+    for first in range(0, max(len(uuids), 1), rows_per_chunk):
+        chunk = uuids[first:first + rows_per_chunk]
+        grid = fit.to_grid_many([series.get(uuid) for uuid in chunk],
+                                start.timestamp(), step,
+                                n_steps).reshape(len(chunk), n_steps)
+        means, dates = backtest.day_matrix(grid, start, step, slot_minutes)
+        if y is None:
+            y = np.empty((len(uuids),) + means.shape[1:])
+        y[first:first + len(chunk)] = means
     k = y.shape[2]
     slot = slot_minutes * 60
     now = int((end - dates[0]).total_seconds() // slot)

@@ -13,6 +13,7 @@
 
 import datetime
 import unittest
+from unittest import mock
 
 import numpy as np
 
@@ -64,6 +65,36 @@ class TestMatrix(unittest.TestCase):
         full, sparse = self.matrix(series, end), self.matrix(per_slot, end)
         self.assertEqual(full.now, sparse.now)
         np.testing.assert_array_equal(full.y, sparse.y)
+
+    def test_built_in_blocks_of_instances_gives_the_same_matrix(self):
+        # uneven series (gaps, NaN, a missing instance, two samples in a
+        # step) so that every row differs; blocks of 2 rows against one
+        rng = np.random.default_rng(3)
+        series = {}
+        for name in 'abcdefg':
+            samples = stepped(3, lambda steps: rng.uniform(0, 100,
+                                                           len(steps)))
+            keep = rng.uniform(size=len(samples.times)) > 0.2
+            values = samples.values[keep]
+            values[rng.integers(0, len(values), 5)] = np.nan
+            series[name] = timestamps.Samples(
+                samples.times[keep] + rng.integers(0, STEP, keep.sum()),
+                values)
+        uuids = list('abcdefgh')               # h has no history
+        end = MIDNIGHT + datetime.timedelta(days=2, hours=5, seconds=77)
+
+        def build():
+            return history.matrix(series, uuids, end, window=2 * 86400,
+                                  step=STEP, slot_minutes=SLOT_MINUTES,
+                                  horizon=100)
+        whole = build()
+        with mock.patch.object(history, 'CHUNK_SAMPLES', 2 * 600):
+            blocks = build()
+        self.assertEqual(whole.now, blocks.now)
+        np.testing.assert_array_equal(whole.cats, blocks.cats)
+        np.testing.assert_array_equal(whole.y, blocks.y)
+        self.assertGreater(np.isfinite(whole.y[:7, 1]).mean(), 0.9)
+        self.assertTrue(np.isnan(whole.y[7]).all())
 
 
 if __name__ == '__main__':
