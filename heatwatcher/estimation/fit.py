@@ -16,7 +16,7 @@ CPU utilisation ``u`` in [0, 1] on the fixed breakpoints 0, 0.1, ..., 1::
 
     P(u) = b + sum_k s_k * clip(u - x_k, 0, 0.1),    b >= 0, s_k >= 0
 
-solved with ``scipy.optimize.least_squares`` under those bounds, with a
+solved under those bounds (:func:`huber_nnls`), with a
 Huber loss (robust to outliers: a spike of 3x the power weighs like a
 moderate error) and a small penalty on slope changes, so that segments with
 no data continue the slope of their neighbours instead of jumping. The
@@ -209,6 +209,49 @@ def _basis(u):
     return np.column_stack([np.ones(len(u)), ramps])
 
 
+# Residuals (relative to the median power) beyond which the loss is linear.
+HUBER_SCALE = 0.02
+# Iterations of :func:`huber_nnls` (it needs a few tens).
+HUBER_ITERATIONS = 500
+
+
+def huber_nnls(matrix, target, huber_scale, tolerance=1e-10):
+    """Non-negative coefficients minimising a Huber loss of the residuals.
+
+    Minimises ``sum(huber(matrix @ theta - target))`` over ``theta >= 0``,
+    where ``huber(r)`` is ``r**2 / 2`` up to ``|r| = huber_scale`` and
+    linear beyond. Iteratively reweighted least squares: each iteration
+    weighs every residual by ``min(1, huber_scale / |r|)`` and solves the
+    weighted problem exactly, compressed to its ``(m, m)`` normal
+    equations (so each iteration costs one pass over the rows, and no
+    factorisation of the ``(n, m)`` matrix, which LAPACK does slowly with
+    several threads). Each iteration minimises a quadratic that lies above
+    the loss and touches it at the current coefficients, so the loss never
+    increases; the problem is convex, so it converges to its minimum.
+
+    :param matrix: ``(n, m)``; :param target: ``(n,)``.
+    :param tolerance: stop when no coefficient moves by more than this
+        times the largest one.
+    :returns: ``(m,)`` coefficients.
+    """
+    weights = np.ones(len(target))
+    theta = None
+    for _ in range(HUBER_ITERATIONS):
+        weighted = matrix * weights[:, None]
+        normal = matrix.T @ weighted
+        normal[np.diag_indices_from(normal)] += 1e-12 * np.trace(normal)
+        lower = np.linalg.cholesky(normal)
+        right = np.linalg.solve(lower, weighted.T @ target)
+        updated, _ = optimize.nnls(lower.T, right)
+        if theta is not None and np.max(np.abs(updated - theta)) <= (
+                tolerance * max(np.max(np.abs(updated)), 1.0)):
+            return updated
+        theta = updated
+        residual = np.abs(matrix @ theta - target)
+        weights = huber_scale / np.maximum(residual, huber_scale)
+    return theta
+
+
 def fit_curve(util, power, min_samples=100, min_range=0.15,
               smoothing=0.01):
     """Fit the monotone piecewise-linear power curve.
@@ -238,17 +281,9 @@ def fit_curve(util, power, min_samples=100, min_range=0.15,
     for k in range(9):
         slope_change[k, k + 1], slope_change[k, k + 2] = \
             -0.1 * penalty_weight / scale, 0.1 * penalty_weight / scale
-
-    def residuals(theta):
-        return np.concatenate([(design @ theta - power) / scale,
-                               slope_change @ theta])
-
-    x0 = np.concatenate([[max(np.percentile(power, 5), 0.0)],
-                         np.full(10, max(np.ptp(power), 1.0))])
-    solution = optimize.least_squares(
-        residuals, x0, bounds=(np.zeros(11), np.full(11, np.inf)),
-        loss='huber', f_scale=0.02, method='trf', x_scale='jac')
-    theta = solution.x
+    theta = huber_nnls(np.vstack([design / scale, slope_change]),
+                       np.concatenate([power / scale, np.zeros(9)]),
+                       HUBER_SCALE)
     fitted = design @ theta
     ss_res = float(np.sum((power - fitted) ** 2))
     ss_tot = float(np.sum((power - power.mean()) ** 2))

@@ -14,6 +14,7 @@ import datetime
 import unittest
 
 import numpy as np
+from scipy import optimize
 
 from heatwatcher.estimation import fit
 from tests.unit.estimation import test_power
@@ -30,6 +31,36 @@ def mape(curve):
     grid = np.linspace(0, 1, 101)
     t = np.interp(grid, fit.GRID, CURVE)
     return 100 * np.mean(np.abs(np.interp(grid, fit.GRID, curve) - t) / t)
+
+
+class TestHuberNnls(unittest.TestCase):
+
+    def test_same_minimum_as_scipy_least_squares(self):
+        # random problems with outliers and coefficients held at 0 by the
+        # bounds: the loss scipy's trust-region solver minimises, the same
+        # coefficients
+        rng = np.random.default_rng(7)
+        for trial in range(20):
+            matrix = rng.normal(size=(300, 6))
+            truth = np.maximum(rng.normal(size=6), 0.0)
+            target = matrix @ truth + rng.normal(0, 0.05, 300)
+            target[rng.integers(0, 300, 15)] += rng.normal(0, 3, 15)
+            reference = optimize.least_squares(
+                lambda theta: matrix @ theta - target, np.ones(6),
+                jac=lambda theta: matrix, bounds=(0, np.inf),
+                loss='huber', f_scale=0.1, method='trf', xtol=1e-14,
+                ftol=1e-14, gtol=1e-14).x
+            got = fit.huber_nnls(matrix, target, 0.1)
+            np.testing.assert_allclose(got, reference, atol=1e-6,
+                                       err_msg='problem %d' % trial)
+
+    def test_outliers_weigh_linearly(self):
+        # a constant with 10 % of the samples 100 times too high: least
+        # squares follows them (about 10), the Huber loss stays near 1
+        target = np.ones(100)
+        target[:10] = 100.0
+        got = fit.huber_nnls(np.ones((100, 1)), target, 0.1)
+        self.assertLess(abs(got[0] - 1.0), 0.05)
 
 
 class TestFit(unittest.TestCase):
