@@ -240,9 +240,15 @@ def huber_nnls(matrix, target, huber_scale, tolerance=1e-10):
         weighted = matrix * weights[:, None]
         normal = matrix.T @ weighted
         normal[np.diag_indices_from(normal)] += 1e-12 * np.trace(normal)
-        lower = np.linalg.cholesky(normal)
-        right = np.linalg.solve(lower, weighted.T @ target)
-        updated, _ = optimize.nnls(lower.T, right)
+        try:
+            lower = np.linalg.cholesky(normal)
+            right = np.linalg.solve(lower, weighted.T @ target)
+            updated, _ = optimize.nnls(lower.T, right)
+        except np.linalg.LinAlgError:
+            # not positive definite: solve the weighted rows themselves
+            root = np.sqrt(weights)
+            updated, _ = optimize.nnls(matrix * root[:, None],
+                                       target * root)
         if theta is not None and np.max(np.abs(updated - theta)) <= (
                 tolerance * max(np.max(np.abs(updated)), 1.0)):
             return updated

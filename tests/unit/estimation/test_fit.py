@@ -12,6 +12,7 @@
 
 import datetime
 import unittest
+from unittest import mock
 
 import numpy as np
 from scipy import optimize
@@ -53,6 +54,19 @@ class TestHuberNnls(unittest.TestCase):
             got = fit.huber_nnls(matrix, target, 0.1)
             np.testing.assert_allclose(got, reference, atol=1e-6,
                                        err_msg='problem %d' % trial)
+
+    def test_normal_equations_that_cannot_be_factorised(self):
+        # the rows themselves are solved then, to the same minimum
+        rng = np.random.default_rng(5)
+        matrix = np.abs(rng.normal(size=(200, 4)))
+        target = matrix @ np.array([1.0, 0.0, 2.0, 0.5])
+        target[:8] += 10.0
+        expected = fit.huber_nnls(matrix, target, 0.1)
+        with mock.patch.object(np.linalg, 'cholesky',
+                               side_effect=np.linalg.LinAlgError):
+            got = fit.huber_nnls(matrix, target, 0.1)
+        np.testing.assert_allclose(got, expected, atol=1e-6)
+        np.testing.assert_allclose(got, [1.0, 0.0, 2.0, 0.5], atol=0.01)
 
     def test_outliers_weigh_linearly(self):
         # a constant with 10 % of the samples 100 times too high: least
