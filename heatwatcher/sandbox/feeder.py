@@ -69,17 +69,18 @@ class Feeder:
         self.doc = doc
         self.shift = shift
         self.period = datetime.timedelta(seconds=replay_period(doc))
-        written = {body['id']: measures for _, body, measures
-                   in telemetry.resources(doc, shift)}
         # The last stamp written per (resource, metric), and the instance
-        # CPU counters where the written history left them.
-        self.last = {(resource, metric): snapshot_load._parse_time(
-            points[-1]['timestamp'])
-            for resource, measures in written.items()
-            for metric, points in measures.items() if points}
-        self.counters = {resource: measures[self.cpu_metric][-1]['value']
-                         for resource, measures in written.items()
-                         if measures.get(self.cpu_metric)}
+        # CPU counters where the written history left them (one resource's
+        # measures at a time: all of them may not fit in memory).
+        self.last, self.counters = {}, {}
+        for _, body, measures in telemetry.resources(doc, shift):
+            for metric, points in measures.items():
+                if points:
+                    self.last[(body['id'], metric)] = (
+                        snapshot_load._parse_time(points[-1]['timestamp']))
+            if measures.get(self.cpu_metric):
+                self.counters[body['id']] = (
+                    measures[self.cpu_metric][-1]['value'])
         self.series = self._series()
         self.step = datetime.timedelta(seconds=min(
             (series['step'] for _, _, series in self.series), default=300))

@@ -80,10 +80,14 @@ def cpu_counter(series, vcpus, shift):
 
 
 def resources(doc, shift):
-    """``[(resource type, body, {gnocchi metric: measures})]``."""
+    """Yield ``(resource type, body, {gnocchi metric: measures})``.
+
+    One resource at a time: the measures of a large snapshot (10,000
+    instances with 14 days every 5 minutes are 40 million points, about
+    15 GB as measure dicts) are never all in memory at once.
+    """
     names = metric_map()
     metrics = doc.get('metrics', {})
-    out = []
     for inst in doc['instances']:
         measures = {}
         for metric, per in metrics.items():
@@ -103,7 +107,7 @@ def resources(doc, shift):
                     name: {'archive_policy_name':
                            gnocchi.ARCHIVE_POLICY['name']}
                     for name in measures}}
-        out.append(('instance', body, measures))
+        yield 'instance', body, measures
     for host in doc['hosts']:
         measures = {}
         for metric, per in metrics.items():
@@ -120,8 +124,7 @@ def resources(doc, shift):
                     name: {'archive_policy_name':
                            gnocchi.ARCHIVE_POLICY['name']}
                     for name in measures}}
-        out.append(('host', body, measures))
-    return out
+        yield 'host', body, measures
 
 
 def _fail(layout, step, response):
@@ -136,9 +139,8 @@ def write(layout, sess, doc, progress=None, now=None):
     url = layout.url('gnocchi', '/v1')
     gnocchi.prepare(layout, sess)
     shift = time_shift(doc, now)
-    items = resources(doc, shift)
-    batch, count, total = {}, 0, 0
-    for index, (kind, body, measures) in enumerate(items):
+    batch, created, total = {}, 0, 0
+    for kind, body, measures in resources(doc, shift):
         response = sess.post('%s/resource/%s' % (url, kind), json=body,
                              raise_exc=False)
         if response.status_code == 409:
@@ -148,21 +150,26 @@ def write(layout, sess, doc, progress=None, now=None):
         if response.status_code >= 400:
             _fail(layout, 'creating %s resource %s' % (kind, body['id']),
                   response)
+        created += 1
         if measures:
             batch[response.json()['id']] = measures
             total += sum(len(points) for points in measures.values())
-        if len(batch) >= BATCH_RESOURCES or index == len(items) - 1:
-            if batch:
-                response = sess.post(
-                    url + '/batch/resources/metrics/measures', json=batch,
-                    raise_exc=False)
-                if response.status_code >= 400:
-                    _fail(layout, 'posting measures', response)
-                count += len(batch)
-                batch = {}
+        if len(batch) >= BATCH_RESOURCES:
+            _post_measures(layout, sess, url, batch)
+            batch = {}
+    if batch:
+        _post_measures(layout, sess, url, batch)
     progress('telemetry: %d resources, %d measures posted (series shifted '
-             'by %s to end now)' % (len(items), total, shift))
-    return len(items), total
+             'by %s to end now)' % (created, total, shift))
+    return created, total
+
+
+def _post_measures(layout, sess, url, batch):
+    """Post ``{resource id: {metric: measures}}`` in one request."""
+    response = sess.post(url + '/batch/resources/metrics/measures',
+                         json=batch, raise_exc=False)
+    if response.status_code >= 400:
+        _fail(layout, 'posting measures', response)
 
 
 def wait_processed(layout, sess, timeout=900):
