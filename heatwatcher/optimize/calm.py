@@ -32,8 +32,8 @@ active hosts, is kept only if its hosts at target keep their real target
 with every load ``hysteresis`` lower. Otherwise the consolidation holds
 only at the exact planned load: measured on the demo sample, a load drift
 of 15 minutes let the next audit pack the 8 active hosts into 7 with
-every host exactly at target (27 migrations), which the drift back
-would undo.
+every host at the edge of its target (25 to 36 migrations), which the
+drift back would undo.
 
 Pure: a :class:`~.problem.Problem` in, a :class:`~.problem.Problem` out.
 """

@@ -113,10 +113,15 @@ class TestSecondAudit(unittest.TestCase):
     def test_fifteen_minutes_of_feeder_drift_move_nothing(self):
         # 3 new points: three loop hosts fall a few percent below target
         # and are held; the drift lets 7 hosts take all the load, each
-        # exactly at target (27 migrations), a release the hysteresis
-        # refuses.
+        # at the edge of its target (25 to 36 migrations, depending on
+        # float noise in the power curves), a release that the next change
+        # of load would undo. With the defaults the forecast's damping
+        # refuses it first; without the damping, the hysteresis on
+        # releases must.
         after = self.first(6)
-        plan = run.run(fed(after, 3), params=NEXT)
+        drifted = fed(after, 3)
+        self.assertEqual(0, migrations(run.run(drifted, params=NEXT)))
+        plan = run.run(drifted, params=dict(NEXT, min_benefit_duration=0))
         self.assertEqual(0, migrations(plan))
         self.assertTrue(any('only releases hosts' in note
                             for note in plan['notes']), plan['notes'])
