@@ -35,15 +35,19 @@ import datetime
 import json
 import os
 import platform
-import re
-import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import time
 
-import results  # tools/bench, the script's directory
+import gnocchi_reads  # tools/bench, the script's directory
+import results
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+sys.path.insert(0, ROOT)
+from heatwatcher.sandbox import layout as sandbox_layout  # noqa: E402
 
 NAME = 'watcher_audit'
 SAMPLE_RATE = 20
@@ -73,17 +77,10 @@ IDLE = frozenset([
     'recv', '_recv', '_wait_forever', 'join', '_read', 'wait_for'])
 
 
-def sandbox_env(heatwatcher, directory):
-    """The ``OS_*`` variables of ``heatwatcher sandbox env``."""
-    output = subprocess.run([heatwatcher, 'sandbox', 'env', '--dir',
-                             directory], check=True, capture_output=True,
-                            text=True).stdout
-    env = dict(os.environ)
-    for line in output.splitlines():
-        match = re.match(r'export (\w+)=(.*)$', line.strip())
-        if match:
-            env[match.group(1)] = match.group(2).strip('\'"')
-    return env
+def sandbox_env(directory):
+    """The environment with the sandbox's admin ``OS_*`` credentials."""
+    layout, _services = sandbox_layout.Layout.load(directory)
+    return dict(os.environ, **layout.credentials())
 
 
 def worker_pid(directory):
@@ -91,17 +88,9 @@ def worker_pid(directory):
     with open(os.path.join(directory, 'pids',
                            'watcher-decision-engine.pid')) as f:
         master = int(f.read().split()[0])
-    for entry in os.listdir('/proc'):
-        if not entry.isdigit():
-            continue
-        try:
-            with open('/proc/%s/stat' % entry) as f:
-                fields = f.read().rsplit(')', 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == master:
-            return int(entry)
-    return master
+    workers = [pid for pid in gnocchi_reads.process_tree(master)
+               if pid != master]
+    return workers[0] if workers else master
 
 
 def peak_rss_mib(pid):
@@ -158,8 +147,7 @@ def breakdown(raw_path):
 
 
 def run_audit(args):
-    heatwatcher = shutil.which('heatwatcher') or 'heatwatcher'
-    env = sandbox_env(heatwatcher, args.sandbox)
+    env = sandbox_env(args.sandbox)
     pid = worker_pid(args.sandbox)
     rss_before = peak_rss_mib(pid)
     spy, raw_path = None, None

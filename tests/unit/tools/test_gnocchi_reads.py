@@ -12,28 +12,15 @@
 """The pure helpers of tools/bench/gnocchi_reads.py (no sandbox needed)."""
 
 import datetime
-import importlib
-import os
-import sys
 import unittest
 
 import numpy as np
 
 from heatwatcher import timestamps
 
-BENCH = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.dirname(os.path.abspath(__file__))))), 'tools', 'bench')
+from tests.unit import tools
 
-
-def _module():
-    sys.path.insert(0, BENCH)  # the script imports results from there
-    try:
-        return importlib.import_module('gnocchi_reads')
-    finally:
-        sys.path.remove(BENCH)
-
-
-gnocchi_reads = _module()
+gnocchi_reads = tools.bench_module('gnocchi_reads')
 UTC = datetime.timezone.utc
 
 

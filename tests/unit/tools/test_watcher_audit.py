@@ -11,25 +11,12 @@
 # under the License.
 """tools/bench/watcher_audit.py: the split of py-spy's samples by step."""
 
-import importlib
-import os
-import sys
 import tempfile
 import unittest
 
-BENCH = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.dirname(os.path.abspath(__file__))))), 'tools', 'bench')
+from tests.unit import tools
 
-
-def _module():
-    sys.path.insert(0, BENCH)  # the script imports results from there
-    try:
-        return importlib.import_module('watcher_audit')
-    finally:
-        sys.path.remove(BENCH)
-
-
-watcher_audit = _module()
+watcher_audit = tools.bench_module('watcher_audit')
 AUDIT = 'thread (11): Thread-20'
 WORKER = ('run (futurist/_thread.py:1);'
           'AuditEndpoint.do_trigger_audit (watcher/x.py:1);')
