@@ -17,6 +17,7 @@ Forecast state between audits, and which action powers nodes on and off.
 from oslo_config import cfg
 
 from heatwatcher.state import forecast_store
+from heatwatcher.telemetry import history_cache
 
 GROUP = 'heatwatcher'
 
@@ -38,6 +39,22 @@ OPTS = [
              'predict with them (keeps plans from oscillating after the '
              'migrations change the load they were fitted on). Models are '
              'fitted once when none are saved yet.'),
+    cfg.BoolOpt(
+        'telemetry_cache', default=True,
+        help='Keep the series heat_consolidation reads (the forecast\'s '
+             'instance CPU history, host power and CPU) in the decision '
+             'engine\'s memory between audits, and read only what is new '
+             'since the last read of the same metric, plus '
+             'telemetry_cache_overlap. About 16 bytes a point: 160 MB for '
+             '10,000 instances with 14 days of 20-minute slots. Measures '
+             'the datasource changes later than telemetry_cache_overlap '
+             'after their time are not seen. Off: every audit reads its '
+             'whole windows.'),
+    cfg.IntOpt(
+        'telemetry_cache_overlap', default=3600, min=0,
+        help='With telemetry_cache: seconds before the end of the previous '
+             'read that are read again, for measures the datasource had '
+             'not processed yet then (gnocchi-metricd\'s backlog).'),
 ]
 
 
@@ -76,6 +93,14 @@ def store_policy(conf):
     return forecast_store.Policy(state_path=group.state_path,
                                  retrain_interval=group.retrain_interval,
                                  predict_only=group.predict_only)
+
+
+def series_cache(conf):
+    """The process's series cache, or None when telemetry_cache is off."""
+    group = conf.get(GROUP)
+    if not group.telemetry_cache:
+        return None
+    return history_cache.process_cache(group.telemetry_cache_overlap)
 
 
 def power_action_type(conf):

@@ -87,6 +87,9 @@ class AuditState:
     :ivar actions: :class:`~heatwatcher.planning.actions.Action` list.
     :ivar sequencing: waves, temporary hops and seconds of the check.
     :ivar power_action_type: the Watcher action that powers nodes off.
+    :ivar series_cache: None, or the
+        :class:`~heatwatcher.telemetry.history_cache.SeriesCache` the
+        history reads go through.
     :ivar notes: what every step noticed, in order.
     """
 
@@ -107,6 +110,7 @@ class AuditState:
     actions: list = None
     sequencing: dict = None
     power_action_type: str = 'heatwatcher_node_power'
+    series_cache: object = None
     notes: list = dataclasses.field(default_factory=list)
 
     @property
@@ -140,7 +144,7 @@ def plan_loads(state, compute_model, datasource, store, state_name):
         datasource=datasource, compute_model=compute_model,
         settings=state.settings, snapshot=state.snapshot,
         measured_load=state.measured_load, store=store,
-        state_name=state_name)
+        state_name=state_name, cache=state.series_cache)
     state.notes.extend(state.forecast.notes)
 
 
@@ -168,7 +172,7 @@ def estimate_heat(state, compute_model, datasource):
     if metrics and names:
         series, end, notes = collect.host_series(
             datasource, compute_model, names, metrics, settings.fit_window,
-            settings.granularity)
+            settings.granularity, cache=state.series_cache)
     state.models, more = sources.power_models(settings.power_model,
                                               state.snapshot.hosts, series)
     notes += more

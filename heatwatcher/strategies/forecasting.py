@@ -124,7 +124,7 @@ def _notes(decision, settings, without):
 
 
 def forecast_loads(*, datasource, compute_model, settings, snapshot,
-                   measured_load, store, state_name):
+                   measured_load, store, state_name, cache=None):
     """Apply ``settings.mode`` to the audit's instances.
 
     :param snapshot: the telemetry snapshot (hosts and instances).
@@ -132,6 +132,9 @@ def forecast_loads(*, datasource, compute_model, settings, snapshot,
         missing).
     :param store: :class:`~heatwatcher.state.forecast_store.Policy`.
     :param state_name: name of the saved-models file (the audit's uuid).
+    :param cache: None, or the
+        :class:`~heatwatcher.telemetry.history_cache.SeriesCache` the
+        history is read through.
     :returns: :class:`Forecast`
     """
     names = [host.name for host in snapshot.hosts]
@@ -153,7 +156,8 @@ def forecast_loads(*, datasource, compute_model, settings, snapshot,
         uuids = [inst.uuid for inst in instances]
         series, end, more = collect.instance_series(
             datasource, compute_model, uuids, settings.forecast_window,
-            settings.granularity, slot=settings.slot_minutes * 60)
+            settings.granularity, slot=settings.slot_minutes * 60,
+            cache=cache)
         notes += more
         load_history = history.matrix(
             series, uuids, end, window=settings.forecast_window,

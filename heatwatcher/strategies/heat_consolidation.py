@@ -75,7 +75,8 @@ class HeatConsolidation(heatwatcher_strategy.HeatwatcherStrategy):
         model, datasource = self.compute_model, self.datasource_backend
         state = audit_steps.AuditState(
             settings, power_action_type=heatwatcher_options.power_action_type(
-                conf.CONF))
+                conf.CONF),
+            series_cache=heatwatcher_options.series_cache(conf.CONF))
         audit_steps.read_telemetry(state, model, datasource)
         audit_steps.plan_loads(state, model, datasource, store,
                                self.audit_uuid or 'offline')

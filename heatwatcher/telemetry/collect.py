@@ -368,13 +368,33 @@ def read_metric(datasource, resources, resource_type, metric, start, end,
                      % (metric, exc, len(resources))] + notes
 
 
+def _read_kept(cache, datasource, resources, resource_type, metric, start,
+               end, granularity, what, resample=None):
+    """:func:`read_metric`, through ``cache`` when there is one.
+
+    heatwatcher's in-memory datasource is never cached: its series are in
+    memory already, and its "now" may go back.
+    """
+    if cache is None or isinstance(datasource,
+                                   series_datasource.SeriesDataSource):
+        return read_metric(datasource, resources, resource_type, metric,
+                           start, end, granularity, what, resample=resample)
+    return cache.read(read_metric, datasource, resources, resource_type,
+                      metric, start, end, granularity, what,
+                      resample=resample)
+
+
 def host_series(datasource, compute_model, hostnames, metrics, window,
-                granularity):
+                granularity, cache=None):
     """History of host ``metrics`` over the last ``window`` seconds.
 
     A metric the datasource lacks, or a query that fails, gives no series
     for that host and a note; the callers fall back (see the power-model
     chain).
+
+    :param cache: None, or a
+        :class:`~heatwatcher.telemetry.history_cache.SeriesCache` that keeps
+        the series between audits and reads only what is new.
 
     :returns: ``({metric: {hostname: Samples}}, end time, notes)``
         (:class:`~heatwatcher.timestamps.Samples`)
@@ -386,9 +406,9 @@ def host_series(datasource, compute_model, hostnames, metrics, window,
     resources = {name: nodes[name] for name in hostnames}
     out, notes = {}, []
     for metric in metrics:
-        out[metric], more = read_metric(datasource, resources,
-                                        'compute_node', metric, start, end,
-                                        granularity, 'hosts')
+        out[metric], more = _read_kept(cache, datasource, resources,
+                                       'compute_node', metric, start, end,
+                                       granularity, 'hosts')
         notes += more
     return out, end, notes
 
@@ -436,7 +456,7 @@ def cpu_percent_series(series, vcpus):
 
 
 def instance_series(datasource, compute_model, uuids, window, granularity,
-                    slot=None):
+                    slot=None, cache=None):
     """``instance_cpu_usage`` history of ``uuids`` over the last ``window``.
 
     Percent of each instance's vCPUs, whichever datasource serves it (see
@@ -469,9 +489,9 @@ def instance_series(datasource, compute_model, uuids, window, granularity,
         cumulative = (getattr(datasource, 'NAME', None)
                       in CUMULATIVE_CPU_SERIES)
         resample = (int(slot), 'min' if cumulative else 'mean')
-    out, notes = read_metric(datasource, resources, 'instance',
-                             'instance_cpu_usage', start, end, granularity,
-                             'instances', resample=resample)
+    out, notes = _read_kept(cache, datasource, resources, 'instance',
+                            'instance_cpu_usage', start, end, granularity,
+                            'instances', resample=resample)
     out = {u: as_cpu_percent(datasource, s, resources[u].vcpus)
            for u, s in out.items()}
     return out, end, notes

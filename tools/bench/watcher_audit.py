@@ -24,9 +24,14 @@ heat estimation, the solve, Watcher's planner and the saving of the
 actions in ``post_execute``), and the busy samples of the other threads
 (Watcher's compute-model collector, the bulk-read threads) are counted.
 
+With ``--repeat N``, N audits run one after the other in the same decision
+engine, as the runs of a CONTINUOUS audit do: from the second on, the
+history reads go through the series the engine kept (``[heatwatcher]
+telemetry_cache``) and read only what is new.
+
 Usage: ``python tools/bench/watcher_audit.py --sandbox DIR [-p KEY=VALUE
-...] [--profile] [--label TEXT] [--note TEXT] [--out DIR]``. Each run is
-added to ``<out>/watcher_audit.{json,md}``.
+...] [--profile] [--repeat N] [--label TEXT] [--note TEXT] [--out DIR]``.
+Each run is added to ``<out>/watcher_audit.{json,md}``.
 """
 
 import argparse
@@ -255,6 +260,8 @@ def main(argv=None):
                         help='an audit parameter besides target_heat_rate')
     parser.add_argument('--profile', action='store_true',
                         help='sample the decision engine with py-spy')
+    parser.add_argument('--repeat', type=int, default=1, metavar='N',
+                        help='audits one after the other (default 1)')
     parser.add_argument('--label', help='which code and setting ran')
     parser.add_argument('--note', help='a paragraph about this run')
     parser.add_argument('--render-only', action='store_true',
@@ -267,11 +274,17 @@ def main(argv=None):
         with open(previous) as f:
             kept = json.load(f)
     runs = kept['runs']
-    if not args.render_only:
+    label = args.label
+    for number in range(1, args.repeat + 1 if not args.render_only else 1):
+        if args.repeat > 1:
+            args.label = '%s (audit %d of %d)' % (label or '', number,
+                                                  args.repeat)
         row = run_audit(args)
         row.update(machine=platform.machine(), cpus=os.cpu_count())
         print(json.dumps(row, indent=1))
         runs.append(row)
+        if number > 1:
+            row['note'] = None   # the first run's paragraph covers them
     results.write(args.out, NAME, dict(kept, runs=runs),
                   markdown(runs, kept.get('earlier')))
     return 0

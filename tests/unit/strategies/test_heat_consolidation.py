@@ -21,6 +21,8 @@ from heatwatcher import exception
 from heatwatcher.goals import heat_reuse
 from heatwatcher.strategies import heat_consolidation
 from heatwatcher.strategies import heat_consolidation_settings as hs
+from heatwatcher.telemetry import collect
+from heatwatcher.telemetry import history_cache
 from tests import synthetic
 
 
@@ -97,6 +99,26 @@ class TestHeatConsolidationStrategy(TestCase):
         self.assertEqual(
             round(100.0 * ind['hosts_reaching_target_count']
                   / ind['loop_hosts_count'], 1), ratio.value)
+
+    def _history_caches(self):
+        """The ``cache`` each history read of one audit was given."""
+        with mock.patch.object(collect, 'instance_series',
+                               wraps=collect.instance_series) as instances, \
+                mock.patch.object(collect, 'host_series',
+                                  wraps=collect.host_series) as hosts:
+            self.run_strategy()
+        return [call.kwargs.get('cache')
+                for call in instances.call_args_list + hosts.call_args_list]
+
+    def test_history_is_read_through_the_process_cache(self):
+        caches = self._history_caches()
+        self.assertEqual(2, len(caches))
+        for cache in caches:
+            self.assertIs(history_cache.process_cache(3600), cache)
+
+    def test_telemetry_cache_off_reads_without_a_cache(self):
+        self.flags(telemetry_cache=False, group='heatwatcher')
+        self.assertEqual([None, None], self._history_caches())
 
     def test_max_migrations_parameter(self):
         solution = self.run_strategy(max_migrations=1)
