@@ -21,6 +21,7 @@ The tests of this module run in order and share the audit's results.
 
 import json
 import os
+import re
 import time
 
 import pytest
@@ -215,3 +216,10 @@ def test_second_audit_plans_no_migration(sandbox, flow):
                   for action in cloud.actions(sandbox, plan['UUID'])
                   if cloud.kind(action) == 'migrate']
     assert migrations == [], _audit_notes(sandbox)
+    # The decision engine kept the first audit's history ([heatwatcher]
+    # telemetry_cache): this audit read only what is new.
+    notes = _audit_notes(sandbox)
+    assert re.search(r'instance_cpu_usage: (\d+) of \1 instances from '
+                     r'series kept since an earlier audit', notes), notes
+    assert re.search(r'host_power: (\d+) of \1 hosts from series kept',
+                     notes), notes
