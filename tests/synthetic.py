@@ -218,7 +218,7 @@ def daily_cycle(uuids, now, days=14, busy=(12, 14), low=10.0, high=80.0,
 
 
 def cpu_history(cluster, now=None, days=14, step=300, amplitude=0.5,
-                noise=2.0, seed=0):
+                noise=2.0, seed=0, hosts=False):
     """Datasource with ``days`` of ``step``-second CPU history per instance.
 
     Each instance follows a daily cycle around its ``cpu_percent``
@@ -227,6 +227,12 @@ def cpu_history(cluster, now=None, days=14, step=300, amplitude=0.5,
     hour is at its mean, so the measured load matches ``cluster``.
     Built with whole arrays (no per-sample Python), so that 50,000
     instances stay cheap to generate.
+
+    With ``hosts``, each host also gets ``host_cpu_usage`` (the sum of its
+    instances' vCPU use over its cores, in %, plus 0.5 points of noise) and
+    ``host_power`` (linear from its ``idle_power`` to its ``max_power`` in
+    that use, plus 2 % noise) over the same steps, so that the audit fits
+    power curves as it would on a real cloud.
 
     :returns: :class:`~heatwatcher.telemetry.series.SeriesDataSource`
         ending at ``now`` (default 2026-11-02 12:00 UTC).
@@ -245,6 +251,7 @@ def cpu_history(cluster, now=None, days=14, step=300, amplitude=0.5,
     shape = np.cos(2 * np.pi * (hours - 14.0) / 24.0)
     last_hour = samples - int(3600 // step)
     cpu = {}
+    used = {host.name: np.zeros(samples) for host in cluster.hosts}
     for instance in cluster.instances:
         mean = instance.cpu_percent
         values = mean * (1.0 + amplitude * shape)
@@ -253,5 +260,20 @@ def cpu_history(cluster, now=None, days=14, step=300, amplitude=0.5,
         series = telemetry_series.Series(start, step, [])
         series.values = np.clip(values, 0.0, 100.0)
         cpu[instance.uuid] = series
-    return telemetry_series.SeriesDataSource({'instance_cpu_usage': cpu},
-                                             now=now)
+        if hosts:
+            used[instance.host] += series.values / 100.0 * instance.vcpus
+    metrics = {'instance_cpu_usage': cpu}
+    if hosts:
+        metrics['host_cpu_usage'], metrics['host_power'] = {}, {}
+        for host in cluster.hosts:
+            share = np.clip(used[host.name] / host.vcpus, 0.0, 1.0)
+            host_cpu = telemetry_series.Series(start, step, [])
+            host_cpu.values = np.clip(
+                share * 100.0 + rng.normal(0.0, 0.5, samples), 0.0, 100.0)
+            power = telemetry_series.Series(start, step, [])
+            power.values = (host.idle_power + share * (
+                host.max_power - host.idle_power)) * (
+                1.0 + rng.normal(0.0, 0.02, samples))
+            metrics['host_cpu_usage'][host.name] = host_cpu
+            metrics['host_power'][host.name] = power
+    return telemetry_series.SeriesDataSource(metrics, now=now)

@@ -32,7 +32,8 @@ Phases (wall seconds):
 * ``plan``: actions, their sequencing and the report.
 
 Usage: ``python tools/bench/audit_scale.py [--sizes 200 1000]
-[--solver-time-limit S] [--profile [--profile-max HOSTS]] [--append]
+[--solver-time-limit S] [--host-history] [--profile [--profile-max HOSTS]]
+[--append]
 [--out DIR]``. Results go to ``doc/source/benchmarks/audit_scale.{json,md}``
 (``--append`` keeps the rows of other sizes already there).
 """
@@ -133,7 +134,14 @@ class DictsOnly:
         return getattr(self._inner, name)
 
 
-def one_size(hosts, seed, solver_time_limit, profile, via_dicts=False):
+def series_read(via_dicts, host_history):
+    """The rows' ``series_read``: how the history reaches the audit."""
+    read = 'dicts' if via_dicts else 'arrays'
+    return read + ' + host history' if host_history else read
+
+
+def one_size(hosts, seed, solver_time_limit, profile, via_dicts=False,
+             host_history=False):
     """Run one audit of ``hosts`` hosts; returns its row."""
     _quiet()
     _conf()
@@ -146,7 +154,8 @@ def one_size(hosts, seed, solver_time_limit, profile, via_dicts=False):
     began = time.perf_counter()
     cluster = synthetic.generate(hosts, seed=seed)
     model = synthetic.to_model(cluster)
-    datasource = synthetic.cpu_history(cluster, seed=seed)
+    datasource = synthetic.cpu_history(cluster, seed=seed,
+                                       hosts=host_history)
     generate_seconds = time.perf_counter() - began
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     times = {}
@@ -181,7 +190,7 @@ def one_size(hosts, seed, solver_time_limit, profile, via_dicts=False):
         'history_samples': samples,
         'solver_time_limit': solver_time_limit,
         'profiled': bool(profile),
-        'series_read': 'dicts' if via_dicts else 'arrays',
+        'series_read': series_read(via_dicts, host_history),
         'audit_seconds': round(total, 2),
         'phases': {phase: round(seconds, 2)
                    for phase, seconds in sorted(times.items())},
@@ -224,7 +233,10 @@ def markdown(result):
         'handed over as arrays by the in-memory datasource, read through '
         'Watcher\'s `statistic_series` dicts and parsed ("dicts"), or the '
         'code before the array change (per-point parsing and gridding, '
-        '"before"). Peak RSS is the '
+        '"before"); "+ host history": the hosts also have 14 days of '
+        '5-minute power and CPU series, so that "heat" includes fitting '
+        'their power curves (without, the audit uses its default power '
+        'model). Peak RSS is the '
         'process\'s, generation included. The machine is shared: timings '
         'vary by tens of percent between runs.' % (
             result['machine'], result['python'], result['numpy'],
@@ -303,6 +315,9 @@ def main(argv=None):
     parser.add_argument('--via-dicts', action='store_true',
                         help='read the series through Watcher\'s '
                              'statistic_series dicts')
+    parser.add_argument('--host-history', action='store_true',
+                        help='give the hosts power and CPU history too, '
+                             'so that the audit fits power curves')
     parser.add_argument('--before', metavar='JSON[,JSON]',
                         help='audit_scale.json files measured on the code '
                              'before a change: their rows are kept, marked '
@@ -319,7 +334,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.one:
         row = one_size(args.one, args.seed, args.solver_time_limit,
-                       args.profile, args.via_dicts)
+                       args.profile, args.via_dicts, args.host_history)
         print(json.dumps(row))
         return 0
     rows, note = [], args.note
@@ -330,7 +345,8 @@ def main(argv=None):
         note = note or kept.get('note')
         rows = [row for row in kept['rows']
                 if (row['hosts'], row.get('series_read', 'arrays'))
-                not in {(hosts, 'dicts' if args.via_dicts else 'arrays')
+                not in {(hosts, series_read(args.via_dicts,
+                                            args.host_history))
                         for hosts in args.sizes}]
     if args.render_only:
         args.append, args.sizes = True, []
@@ -350,6 +366,8 @@ def main(argv=None):
                 command.append('--profile')
             if args.via_dicts:
                 command.append('--via-dicts')
+            if args.host_history:
+                command.append('--host-history')
             output = subprocess.run(command, check=True, capture_output=True,
                                     text=True).stdout
             row = json.loads(output.strip().splitlines()[-1])
