@@ -13,8 +13,10 @@
 
 Each service runs in its own session (so its process group id is its pid)
 with stdout and stderr in ``DIR/logs/NAME.log``; its pid goes to
-``DIR/pids/NAME.pid``. Stopping signals that process group and nothing
-else: no process is ever looked up by name.
+``DIR/pids/NAME.pid``. Stopping signals that process group; processes the
+service started in sessions of their own (PostgreSQL's backends call
+``setsid``) and that outlive it are then killed, found as its descendants
+when the stop began. No process is ever looked up by name.
 """
 
 import os
@@ -49,6 +51,56 @@ def alive(pid):
     except OSError:
         return False
     return fields[0] not in ('Z', 'X')
+
+
+def _parent_and_start(pid):
+    """``(parent pid, start time in clock ticks)`` of ``pid``, or None."""
+    try:
+        with open('/proc/%d/stat' % pid) as handle:
+            fields = handle.read().rsplit(')', 1)[1].split()
+    except OSError:
+        return None
+    return int(fields[1]), int(fields[19])
+
+
+def descendants(pid):
+    """``{pid: start time}`` of every process below ``pid``."""
+    children = {}
+    for entry in os.listdir('/proc'):
+        if entry.isdigit():
+            found = _parent_and_start(int(entry))
+            if found:
+                children.setdefault(found[0], []).append(
+                    (int(entry), found[1]))
+    below, todo = {}, [pid]
+    while todo:
+        for child, started in children.get(todo.pop(), ()):
+            if child not in below:
+                below[child] = started
+                todo.append(child)
+    return below
+
+
+def _kill_left(below, timeout=10):
+    """SIGKILL the processes of ``below`` that still run.
+
+    A pid counts only if its start time is still the recorded one (not a
+    new process that reused the pid).
+
+    :returns: the pids that were left.
+    """
+    left = [child for child, started in below.items()
+            if alive(child) and (_parent_and_start(child) or (0, None))[1]
+            == started]
+    for child in left:
+        try:
+            os.kill(child, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    deadline = time.monotonic() + timeout
+    while any(alive(child) for child in left) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return left
 
 
 def session_rss(leaders):
@@ -183,10 +235,28 @@ def stop_pid(pid, timeout=30, sig=signal.SIGTERM):
 
     Escalates to SIGKILL (same group) after ``timeout`` seconds.
 
+    Processes ``pid`` had started (its descendants when the stop began)
+    that outlive it in other process groups are then killed, with a
+    warning: PostgreSQL's backends, for one, are in sessions of their own,
+    and a backend busy in a query outlives a postmaster that was killed.
+
     :returns: True if the process is gone.
     """
     if not alive(pid):
         return True
+    below = descendants(pid)
+    gone = _signal_group(pid, sig, timeout)
+    if gone:
+        left = _kill_left(below)
+        if left:
+            LOG.warning('Process %d outlived by %d of the processes it '
+                        'started (%s): killed', pid, len(left),
+                        ', '.join(str(child) for child in sorted(left)))
+    return gone
+
+
+def _signal_group(pid, sig, timeout):
+    """``sig`` to the group of ``pid``, then SIGKILL; True once it ends."""
     for current, wait_for in ((sig, timeout), (signal.SIGKILL, 10)):
         try:
             os.killpg(pid, current)
