@@ -41,26 +41,29 @@ def read_pid(pid_file):
         return None
 
 
-def alive(pid):
-    """True if ``pid`` runs and is not a zombie."""
-    if not pid:
-        return False
+def _stat_fields(pid):
+    """The fields of ``/proc/PID/stat`` after the command, or None.
+
+    ``[0]`` state, ``[1]`` parent pid, ``[3]`` session id, ``[19]`` start
+    time in clock ticks.
+    """
     try:
         with open('/proc/%d/stat' % pid) as handle:
-            fields = handle.read().rsplit(')', 1)[1].split()
+            return handle.read().rsplit(')', 1)[1].split()
     except OSError:
-        return False
-    return fields[0] not in ('Z', 'X')
+        return None
+
+
+def alive(pid):
+    """True if ``pid`` runs and is not a zombie."""
+    fields = _stat_fields(pid) if pid else None
+    return fields is not None and fields[0] not in ('Z', 'X')
 
 
 def _parent_and_start(pid):
     """``(parent pid, start time in clock ticks)`` of ``pid``, or None."""
-    try:
-        with open('/proc/%d/stat' % pid) as handle:
-            fields = handle.read().rsplit(')', 1)[1].split()
-    except OSError:
-        return None
-    return int(fields[1]), int(fields[19])
+    fields = _stat_fields(pid)
+    return (int(fields[1]), int(fields[19])) if fields else None
 
 
 def descendants(pid):
@@ -89,9 +92,12 @@ def _kill_left(below, timeout=10):
 
     :returns: the pids that were left.
     """
+    def same_process(child, started):
+        found = _parent_and_start(child)
+        return found is not None and found[1] == started
+
     left = [child for child, started in below.items()
-            if alive(child) and (_parent_and_start(child) or (0, None))[1]
-            == started]
+            if alive(child) and same_process(child, started)]
     for child in left:
         try:
             os.kill(child, signal.SIGKILL)
@@ -115,9 +121,8 @@ def session_rss(leaders):
         if not entry.isdigit():
             continue
         try:
-            with open('/proc/%s/stat' % entry) as handle:
-                fields = handle.read().rsplit(')', 1)[1].split()
-            if int(fields[3]) not in leaders:  # the session id
+            fields = _stat_fields(int(entry))
+            if fields is None or int(fields[3]) not in leaders:
                 continue
             with open('/proc/%s/status' % entry) as handle:
                 for line in handle:

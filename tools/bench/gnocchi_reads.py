@@ -222,21 +222,10 @@ class RequestCounter:
 
 def process_tree(pid):
     """``pid`` and its descendants (from /proc), or [] if it is gone."""
-    children = {}
-    for entry in os.listdir('/proc'):
-        if entry.isdigit():
-            try:
-                with open('/proc/%s/stat' % entry) as f:
-                    fields = f.read().rsplit(')', 1)[1].split()
-            except OSError:
-                continue
-            children.setdefault(int(fields[1]), []).append(int(entry))
-    found, todo = [], [pid] if pid and os.path.exists('/proc/%d' % pid) \
-        else []
-    while todo:
-        found.append(todo.pop())
-        todo += children.get(found[-1], [])
-    return found
+    from heatwatcher.sandbox import process
+    if not pid or not os.path.exists('/proc/%d' % pid):
+        return []
+    return [pid] + list(process.descendants(pid))
 
 
 def cpu_seconds(pids):
