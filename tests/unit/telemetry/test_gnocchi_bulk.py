@@ -36,6 +36,7 @@ from heatwatcher import exception
 from heatwatcher.forecast import history
 from heatwatcher.telemetry import collect
 from heatwatcher.telemetry import gnocchi_bulk
+from tests.unit import telemetry as telemetry_tests
 from tests.unit.telemetry import test_collect
 
 UTC = datetime.timezone.utc
@@ -154,7 +155,7 @@ def datasource(fake):
     return gnocchi.GnocchiHelper(osc=mock.Mock(gnocchi=lambda: fake))
 
 
-class TestGnocchiBulk(unittest.TestCase):
+class TestGnocchiBulk(telemetry_tests.SameSeriesMixin, unittest.TestCase):
 
     def setUp(self):
         self.rng = np.random.default_rng(3)
@@ -187,14 +188,6 @@ class TestGnocchiBulk(unittest.TestCase):
         return collect._read_series(self.datasource, resources,
                                     resource_type, metric, start, END, 300,
                                     'things')[0]
-
-    def assertSameSeries(self, expected, actual):
-        self.assertEqual(sorted(expected), sorted(actual))
-        for key in expected:
-            np.testing.assert_array_equal(expected[key].times,
-                                          actual[key].times)
-            np.testing.assert_array_equal(expected[key].values,
-                                          actual[key].values)
 
     def test_instances_read_in_bulk_equal_watcher_per_resource(self):
         with mock.patch.object(collect, '_now', return_value=END):

@@ -18,6 +18,7 @@ import numpy as np
 from heatwatcher.telemetry import collect
 from heatwatcher.telemetry import history_cache
 from heatwatcher import timestamps
+from tests.unit import telemetry as telemetry_tests
 from tests.unit.telemetry import test_collect
 
 UTC = datetime.timezone.utc
@@ -77,19 +78,11 @@ def read(cache, telemetry, keys, start, end):
                       STEP, 'instances')
 
 
-class TestSeriesCache(unittest.TestCase):
+class TestSeriesCache(telemetry_tests.SameSeriesMixin, unittest.TestCase):
 
     def setUp(self):
         self.telemetry = Telemetry()
         self.cache = history_cache.SeriesCache(overlap=3600)
-
-    def assertSameSeries(self, expected, got):
-        self.assertEqual(sorted(expected), sorted(got))
-        for key in expected:
-            np.testing.assert_array_equal(expected[key].times,
-                                          got[key].times)
-            np.testing.assert_array_equal(expected[key].values,
-                                          got[key].values)
 
     def whole(self, keys, start, end):
         telemetry = Telemetry()
