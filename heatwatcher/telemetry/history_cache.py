@@ -57,10 +57,6 @@ class _Entry:
     end: int
 
 
-def _epoch(moment):
-    return int(moment.timestamp())
-
-
 def _utc(seconds):
     return datetime.datetime.fromtimestamp(seconds, tz=datetime.timezone.utc)
 
@@ -138,7 +134,8 @@ class SeriesCache:
         step = int(resample[0]) if resample else int(granularity)
         read_key = (source_key(datasource), resource_type, metric,
                     int(granularity), tuple(resample or ()))
-        first, last = _epoch(start), _epoch(end)
+        first = int(timestamps.epoch(start))
+        last = int(timestamps.epoch(end))
         # Gnocchi answers from the point whose interval holds ``start``
         # (its start rounded down to the granularity): keep that point too.
         kept_from = first // int(granularity) * int(granularity)
@@ -182,12 +179,10 @@ class SeriesCache:
             notes.append('%s: %d %s had no new data; their kept series '
                          'are dropped and will be read whole next time'
                          % (metric, len(dropped), what))
-        self._keep(read_key, out, set(resources), dropped, first, last,
-                   granularity)
+        self._keep(read_key, out, set(resources), dropped, first, last)
         return out, notes
 
-    def _keep(self, read_key, out, requested, dropped, first, last,
-              granularity):
+    def _keep(self, read_key, out, requested, dropped, first, last):
         with self._lock:
             kept = self._series.setdefault(read_key, {})
             for key in dropped:
@@ -195,11 +190,10 @@ class SeriesCache:
             for key, samples in out.items():
                 if key not in dropped and len(samples):
                     kept[key] = _Entry(samples, first, last)
-            # Series that no read has asked for over a whole window are
-            # no longer any audit's: forget them.
+            # Series that no read has asked for over a whole window (last
+            # read before this window's start) are no longer any audit's.
             stale = [key for key, entry in kept.items()
-                     if key not in requested
-                     and entry.end < last - (last - first)]
+                     if key not in requested and entry.end < first]
             for key in stale:
                 del kept[key]
 

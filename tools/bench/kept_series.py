@@ -27,6 +27,7 @@ Usage: ``python tools/bench/kept_series.py --sandbox DIR [--gap HOURS]
 
 import argparse
 import datetime
+import functools
 import json
 import os
 import platform
@@ -73,6 +74,7 @@ def run(directory, gap_hours, overlap):
     end = gnocchi_reads.series_end(datetime.datetime.now(UTC), step)
     primed_end = end - datetime.timedelta(hours=gap_hours)
     cache = history_cache.SeriesCache(overlap)
+    through_cache = functools.partial(cache.read, collect.read_metric)
     rows = []
     for label, resources, kind, metric, _start, what in gnocchi_reads.reads(
             hosts, instances, settings, end):
@@ -91,12 +93,8 @@ def run(directory, gap_hours, overlap):
                           until, step, what, resample=resample)
             return answer, round(time.monotonic() - began, 2)
 
-        _, primed_seconds = timed_read(
-            lambda *args, **kwargs: cache.read(collect.read_metric, *args,
-                                               **kwargs), primed_end)
-        (kept, notes), kept_seconds = timed_read(
-            lambda *args, **kwargs: cache.read(collect.read_metric, *args,
-                                               **kwargs), end)
+        _, primed_seconds = timed_read(through_cache, primed_end)
+        (kept, notes), kept_seconds = timed_read(through_cache, end)
         (whole, _), whole_seconds = timed_read(collect.read_metric, end)
         rows.append({
             'read': label, 'resources': len(resources),

@@ -275,16 +275,17 @@ def main(argv=None):
             kept = json.load(f)
     runs = kept['runs']
     label = args.label
-    for number in range(1, args.repeat + 1 if not args.render_only else 1):
+    audits = 0 if args.render_only else args.repeat
+    for number in range(1, audits + 1):
         if args.repeat > 1:
             args.label = '%s (audit %d of %d)' % (label or '', number,
                                                   args.repeat)
         row = run_audit(args)
         row.update(machine=platform.machine(), cpus=os.cpu_count())
-        print(json.dumps(row, indent=1))
-        runs.append(row)
         if number > 1:
             row['note'] = None   # the first run's paragraph covers them
+        print(json.dumps(row, indent=1))
+        runs.append(row)
     results.write(args.out, NAME, dict(kept, runs=runs),
                   markdown(runs, kept.get('earlier')))
     return 0
