@@ -99,10 +99,6 @@ class SeriesCache:
         self._lock = threading.Lock()
         self._series = {}  # read key -> {resource key: _Entry}
 
-    def clear(self):
-        with self._lock:
-            self._series.clear()
-
     def resources_kept(self):
         """Number of series kept, over all metrics."""
         with self._lock:
