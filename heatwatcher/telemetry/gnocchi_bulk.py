@@ -16,16 +16,26 @@ Watcher's Gnocchi datasource reads a series with one request per resource
 same series for all the audit's resources with few requests, through the
 client and session of Watcher's datasource (``datasource.gnocchi``):
 
-1. a resource search (``POST /v1/search/resource/generic``) per chunk of
-   resources finds their Gnocchi ids and which of them have the metric:
-   instances by id (their uuid), hosts by ``original_resource_id``
-   ``<hostname>_<hostname>``, as Watcher searches them (the first match in
-   Gnocchi's default order, as Watcher's ``limit=1`` takes);
+1. hosts only: a resource search (``POST /v1/search/resource/generic``) per
+   chunk of hosts finds their Gnocchi ids and which of them have the
+   metric, by ``original_resource_id`` ``<hostname>_<hostname>``, as Watcher
+   searches them (the first match in Gnocchi's default order, as Watcher's
+   ``limit=1`` takes). Instances need no search: their Gnocchi id is their
+   uuid, which is what Watcher reads them by;
 2. ``POST /v1/aggregates?groupby=id`` with a search on those ids and the
    operation ``(metric <name> mean)`` reads their series, in chunks of at
    most ``max_ids`` resources and ``max_points`` points per request, up to
    ``concurrency`` requests at a time (Gnocchi's API serves them in its
-   several workers while this process parses the answers).
+   several workers while this process parses the answers). Gnocchi leaves
+   out the resources that do not have the metric (and answers 404 "Metric
+   ... does not exist" when none of a chunk has it); a metric without
+   measures processed yet (a new instance) answers an empty series. It
+   refuses the whole request when one resource's metric has an archive
+   policy without the granularity (400 "Granularities are missing") or the
+   aggregation method (404 "Metrics with unknown aggregation"), as after an
+   operator changed the archive policy rules: the chunk is then read again
+   in halves down to those resources, which are left out with a note
+   (Watcher's own read of them fails the same way).
 
 Values are those of Watcher's ``statistic_series``: the Gnocchi metric named
 by the datasource's ``METRIC_MAP`` (for ``instance_cpu_usage`` the raw
@@ -151,34 +161,56 @@ def _search(client, field, values):
 
 
 def _gnocchi_ids(client, resources, resource_type, meter, max_ids):
-    """Gnocchi ids of the resources that have ``meter``.
+    """Gnocchi ids of the resources to read.
+
+    Instances are read by their uuid, without a request (Gnocchi leaves
+    out of the answer those without ``meter``). Hosts are searched by
+    ``original_resource_id``, keeping the first match of each and only
+    those that have ``meter``.
 
     :param resources: ``{key: Watcher resource}``.
     :returns: ``({gnocchi id: key}, requests made)``
     """
-    if resource_type == 'compute_node':
-        field = 'original_resource_id'
-        wanted = {'%s_%s' % (resource.hostname, resource.hostname): key
-                  for key, resource in resources.items()}
-    else:
-        field = 'id'
-        wanted = {str(resource.uuid): key
-                  for key, resource in resources.items()}
-    lowered = {name.lower(): key for name, key in wanted.items()}
+    if resource_type != 'compute_node':
+        return {str(resource.uuid).lower(): key
+                for key, resource in resources.items()}, 0
+    wanted = {'%s_%s' % (resource.hostname, resource.hostname): key
+              for key, resource in resources.items()}
     by_id, taken, requests = {}, set(), 0
     for chunk in _chunks(list(wanted), max_ids):
-        found, made = _search(client, field, chunk)
+        found, made = _search(client, 'original_resource_id', chunk)
         requests += made
         for resource in found:
             key = wanted.get(resource.get('original_resource_id'))
-            if key is None and field == 'id':
-                key = lowered.get(str(resource.get('id')).lower())
             if key is None or key in taken:
                 continue  # Watcher takes the first match only
             taken.add(key)
             if meter in (resource.get('metrics') or {}):
                 by_id[str(resource['id'])] = key
     return by_id, requests
+
+
+# Causes with which Gnocchi refuses a whole aggregates request for what one
+# of its resources is: a metric whose archive policy lacks the granularity
+# (400) or the aggregation method (404).
+REFUSALS = frozenset(['Metrics cannot be aggregated',
+                      'Metrics with unknown aggregation'])
+
+
+def _refusal(exc):
+    """Gnocchi's cause if ``exc`` refuses a request for one resource.
+
+    :returns: ``'cause: reason'`` for :data:`REFUSALS`, else None.
+    """
+    from gnocchiclient import exceptions as gnocchi_exceptions
+    message = getattr(exc, 'message', None)
+    if (isinstance(exc, (gnocchi_exceptions.BadRequest,
+                         gnocchi_exceptions.NotFound))
+            and isinstance(message, dict)
+            and message.get('cause') in REFUSALS):
+        return ': '.join(str(message[part]) for part in ('cause', 'reason')
+                         if message.get(part))
+    return None
 
 
 def _series_lists(tree):
@@ -213,8 +245,10 @@ def _fetch(client, ids, meter, start, end, granularity, aggregation='mean',
         'details': 'false'})
     body = {'resource_type': 'generic', 'search': {'in': {'id': ids}},
             'operations': operations(meter, aggregation, resample)}
+    # JSON errors, which gnocchiclient makes into its typed exceptions
     answer = client.api.post('v1/aggregates?%s' % query,
-                             headers={'Content-Type': 'application/json'},
+                             headers={'Content-Type': 'application/json',
+                                      'Accept': 'application/json'},
                              data=json.dumps(body)).json()
     out = {}
     for group in answer:
@@ -229,6 +263,39 @@ def _fetch(client, ids, meter, start, end, granularity, aggregation='mean',
     return out
 
 
+def _fetch_chunk(client, ids, *args):
+    """:func:`_fetch` of one chunk, leaving out what Gnocchi cannot read.
+
+    A chunk none of whose resources has the metric gives nothing (Gnocchi
+    answers 404 "Metric ... does not exist"). A chunk that Gnocchi refuses
+    for one of its resources (:data:`REFUSALS`) is read again in halves,
+    down to that resource, which is left out: Watcher's own read of it
+    fails the same way and gives no data.
+
+    :returns: ``({gnocchi id: (n, 3) object array}, {id left out: cause},
+        requests made)``
+    """
+    from gnocchiclient import exceptions as gnocchi_exceptions
+    try:
+        return _fetch(client, ids, *args), {}, 1
+    except gnocchi_exceptions.MetricNotFound:
+        return {}, {}, 1
+    except (gnocchi_exceptions.BadRequest, gnocchi_exceptions.NotFound) as exc:
+        cause = _refusal(exc)
+        if cause is None:
+            raise
+        if len(ids) == 1:
+            return {}, {ids[0]: cause}, 1
+    answers, left_out, requests = {}, {}, 1
+    middle = len(ids) // 2
+    for half in (ids[:middle], ids[middle:]):
+        answered, refused, made = _fetch_chunk(client, half, *args)
+        answers.update(answered)
+        left_out.update(refused)
+        requests += made
+    return answers, left_out, requests
+
+
 def _fetch_all(client, key_of, meter, start, end, granularity, max_ids,
                max_points, aggregation='mean',
                concurrency=MAX_CONCURRENT_REQUESTS, resample=None):
@@ -238,30 +305,46 @@ def _fetch_all(client, key_of, meter, start, end, granularity, max_ids,
     failure, requests not yet sent are cancelled and the failure is raised
     once those under way have ended.
 
-    :returns: ``({gnocchi id: (n, 3) object array}, requests made)``
+    :returns: ``({gnocchi id: (n, 3) object array}, {id left out: Gnocchi's
+        cause}, requests made)``
     """
     spacing = resample[0] if resample else granularity
     points_each = int(math.ceil((end - start).total_seconds()
                                 / float(spacing))) + 1
     per_request = max(1, min(max_ids, max_points // points_each))
     chunks = list(_chunks(sorted(key_of), per_request))
-    answers = {}
+    answers, left_out, requests = {}, {}, 0
     if not chunks:
-        return answers, 0
+        return answers, left_out, requests
     with futures.ThreadPoolExecutor(
             max_workers=max(1, min(concurrency, len(chunks))),
             thread_name_prefix='gnocchi-bulk') as pool:
-        pending = [pool.submit(_fetch, client, chunk, meter, start, end,
-                               granularity, aggregation, resample)
+        pending = [pool.submit(_fetch_chunk, client, chunk, meter, start,
+                               end, granularity, aggregation, resample)
                    for chunk in chunks]
         try:
             for future in pending:
-                answers.update(future.result())
+                answered, refused, made = future.result()
+                answers.update(answered)
+                left_out.update(refused)
+                requests += made
         except BaseException:
             pool.shutdown(cancel_futures=True)   # no request not yet sent
             raise
-    return {gnocchi_id: points for gnocchi_id, points in answers.items()
-            if gnocchi_id in key_of}, len(chunks)
+    return ({gnocchi_id: points for gnocchi_id, points in answers.items()
+             if gnocchi_id in key_of}, left_out, requests)
+
+
+def _requests(count):
+    return '%d request%s' % (count, '' if count == 1 else 's')
+
+
+def _refused_note(metric, left_out, what):
+    """The note for the resources whose series Gnocchi refused to read."""
+    causes = sorted(set(left_out.values()))
+    return ('%s: %d %s left out of the bulk read, whose metric Gnocchi '
+            'cannot read at this granularity and aggregation (%s)'
+            % (metric, len(left_out), what, '; '.join(causes)))
 
 
 def instance_cpu_means(datasource, instances, period, granularity,
@@ -290,10 +373,9 @@ def instance_cpu_means(datasource, instances, period, granularity,
         start = end - datetime.timedelta(seconds=int(period))
         key_of, requests = _gnocchi_ids(client, instances, 'instance', meter,
                                         max_ids)
-        answers, more = _fetch_all(client, key_of, meter, start, end,
-                                   granularity, max_ids, max_points,
-                                   aggregation='rate:mean',
-                                   concurrency=concurrency)
+        answers, left_out, more = _fetch_all(
+            client, key_of, meter, start, end, granularity, max_ids,
+            max_points, aggregation='rate:mean', concurrency=concurrency)
         requests += more
         means = {}
         for gnocchi_id, points in answers.items():
@@ -304,9 +386,13 @@ def instance_cpu_means(datasource, instances, period, granularity,
             means[key] = rate
     except Exception as exc:
         raise _failed(exc, getattr(datasource, 'gnocchi', None))
-    return means, ['instance_cpu_usage (mean): read in bulk from Gnocchi '
-                   '(aggregates API, %d requests for %d instances)'
-                   % (requests, len(instances))]
+    notes = ['instance_cpu_usage (mean): read in bulk from Gnocchi '
+             '(aggregates API, %s for %d instances)'
+             % (_requests(requests), len(instances))]
+    if left_out:
+        notes.append(_refused_note('instance_cpu_usage (mean)',
+                                   left_out, 'instances'))
+    return means, notes
 
 
 def read(datasource, resources, resource_type, metric, start, end,
@@ -341,10 +427,9 @@ def read(datasource, resources, resource_type, metric, start, end,
         client = datasource.gnocchi
         key_of, requests = _gnocchi_ids(client, resources, resource_type,
                                         meter, max_ids)
-        answers, more = _fetch_all(client, key_of, meter, start, end,
-                                   granularity, max_ids, max_points,
-                                   concurrency=concurrency,
-                                   resample=resample)
+        answers, left_out, more = _fetch_all(
+            client, key_of, meter, start, end, granularity, max_ids,
+            max_points, concurrency=concurrency, resample=resample)
         requests += more
         keys = [key_of[gnocchi_id] for gnocchi_id in answers]
         arrays = list(answers.values())
@@ -359,10 +444,13 @@ def read(datasource, resources, resource_type, metric, start, end,
     per = {key: (timestamps.Samples(samples.times, samples.values * scale)
                  if scale else samples)
            for key, samples in zip(keys, converted) if len(samples)}
-    notes = ['%s: read in bulk from Gnocchi (aggregates API, %d requests '
-             'for %d %s%s)' % (metric, requests, len(resources), what,
+    notes = ['%s: read in bulk from Gnocchi (aggregates API, %s '
+             'for %d %s%s)' % (metric, _requests(requests), len(resources),
+                               what,
                                ', resampled by Gnocchi to %d s (%s)'
                                % resample if resample else '')]
+    if left_out:
+        notes.append(_refused_note(metric, left_out, what))
     missing = len(resources) - len(per)
     if missing:
         notes.append('%s: no data for %d of %d %s'

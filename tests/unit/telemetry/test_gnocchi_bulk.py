@@ -13,9 +13,13 @@
 
 The fake answers both Watcher's per-resource calls (resource search with
 ``limit=1``, ``metric.get_measures`` with datetimes, as gnocchiclient
-converts them) and the aggregates API (text timestamps, grouped by id), and
-fails an aggregates request on a resource without the metric, as Gnocchi
-does (400 "Metrics not found").
+converts them) and the aggregates API (text timestamps, grouped by id) as
+Gnocchi 4.7's API does (checked against the sandbox's Gnocchi): resources
+without the metric are left out of the answer, a request none of whose
+resources has it is answered 404 "Metric ... does not exist", a metric
+without measures processed yet (a ``None`` series here) answers an empty
+series, and a request is refused whole when one resource's metric has an
+archive policy without the granularity (400) or the aggregation (404).
 """
 
 import datetime
@@ -47,7 +51,11 @@ class FakeGnocchi:
     """gnocchiclient's surface used by Watcher and :mod:`gnocchi_bulk`.
 
     :param resources: list of ``{'id', 'original_resource_id', 'metrics':
-        {name: [(epoch s, value), ...]}}`` in Gnocchi's default order.
+        {name: [(epoch s, value), ...]}}`` in Gnocchi's default order; a
+        series ``None`` is a metric without measures processed yet; an
+        optional ``'policies': {name: (granularities, aggregations)}``
+        replaces the archive policy of every metric, ``((300,), ('mean',
+        'rate:mean'))``.
     """
 
     def __init__(self, resources):
@@ -77,9 +85,13 @@ class FakeGnocchi:
             found = found[ids.index(marker) + 1:]
         return [{'id': resource['id'],
                  'original_resource_id': resource['original_resource_id'],
-                 'metrics': {name: 'metric-%s-%s' % (resource['id'], name)
+                 'metrics': {name: self.metric_id(resource, name)
                              for name in resource['metrics']}}
                 for resource in found[:limit]]
+
+    @staticmethod
+    def metric_id(resource, name):
+        return 'metric-%s-%s' % (resource['id'], name)
 
     def _by_id(self, resource_id):
         for resource in self.resources:
@@ -109,7 +121,7 @@ class FakeGnocchi:
                   granularity=None, aggregation='mean', **kwargs):
         self.requests.append(('measures', resource_id, metric))
         points = self._by_id(resource_id)['metrics'].get(metric)
-        if points is None:
+        if points is None:    # no metric, or no measures processed yet
             raise gnocchi_exceptions.NotFound(404)
         return [(datetime.datetime.fromtimestamp(seconds, UTC), granularity,
                  value) for seconds, value in self._aggregated(points,
@@ -123,7 +135,7 @@ class FakeGnocchi:
         if self.fail_aggregates:
             raise self.fail_aggregates
         method, period, meter, aggregation = re.fullmatch(
-            r'(?:\(resample (\S+) (\d+) )?\(metric (\S+) (\S+)\)\)?',
+            r'(?:\(resample (\S+) (\d+) )?\(metric (\S+) ([^\s)]+)\)\)?',
             body['operations']).groups()
         granularity = float(params['granularity'][0])
         groups = []
@@ -131,8 +143,20 @@ class FakeGnocchi:
             if resource['id'] not in body['search']['in']['id']:
                 continue
             if meter not in resource['metrics']:
-                raise gnocchi_exceptions.BadRequest(400, 'Metrics not found')
-            series = self._aggregated(resource['metrics'][meter],
+                continue
+            granularities, aggregations = resource.get('policies', {}).get(
+                meter, ((300,), ('mean', 'rate:mean')))
+            if aggregation not in aggregations:
+                raise gnocchi_exceptions.NotFound(404, {
+                    'cause': 'Metrics with unknown aggregation',
+                    'detail': [[self.metric_id(resource, meter),
+                                aggregation]]})
+            if granularity not in granularities:
+                raise gnocchi_exceptions.BadRequest(400, {
+                    'cause': 'Metrics cannot be aggregated',
+                    'reason': 'Granularities are missing',
+                    'detail': [[meter, aggregation, granularity]]})
+            series = self._aggregated(resource['metrics'][meter] or [],
                                       aggregation)
             if method:
                 series = self._resampled(series, method, int(period))
@@ -141,6 +165,9 @@ class FakeGnocchi:
                 value] for seconds, value in series]
             groups.append({'group': {'id': resource['id']}, 'measures': {
                 'measures': {resource['id']: {meter: {aggregation: points}}}}})
+        if not groups:
+            raise gnocchi_exceptions.MetricNotFound(
+                404, "Metric ['%s'] does not exist" % meter)
         return types.SimpleNamespace(json=lambda: groups)
 
 
@@ -193,9 +220,10 @@ class TestGnocchiBulk(telemetry_tests.SameSeriesMixin, unittest.TestCase):
         with mock.patch.object(collect, '_now', return_value=END):
             bulk, _, notes = collect.instance_series(
                 self.datasource, self.model, self.uuids, 7200, 300)
-        self.assertNotIn('measures', self.fake.kinds())
+        # instances are read by uuid: no resource search
+        self.assertEqual(['aggregates'], self.fake.kinds())
         self.assertEqual(['instance_cpu_usage: read in bulk from Gnocchi '
-                          '(aggregates API, 2 requests for 9 instances)',
+                          '(aggregates API, 1 request for 9 instances)',
                           'instance_cpu_usage: no data for 1 of 9 '
                           'instances'], notes)
         resources = {uuid: self.model.get_instance_by_uuid(uuid)
@@ -230,25 +258,17 @@ class TestGnocchiBulk(telemetry_tests.SameSeriesMixin, unittest.TestCase):
         resources = {uuid: self.model.get_instance_by_uuid(uuid)
                      for uuid in self.uuids}
         start = END - datetime.timedelta(hours=2)
-        # 25 points per series, at most 75 points: 3 ids per request;
-        # search pages of 2 resources
-        with mock.patch.object(gnocchi_bulk, 'SEARCH_PAGE', 2):
-            per, notes = gnocchi_bulk.read(
-                self.datasource, resources, 'instance', 'instance_cpu_usage',
-                start, END, 300, 'instances', max_ids=4, max_points=75)
-        searches = [request for request in self.fake.requests
-                    if request[0] == 'search']
-        # chunks of 4, 4 and 1 ids, each in pages of 2 resources
-        self.assertEqual([None, self.uuids[1], self.uuids[3], None,
-                          self.uuids[5], self.uuids[7], None],
-                         [request[3] for request in searches])
-        self.assertEqual({2}, {request[2] for request in searches})
+        # 25 points per series, at most 75 points: 3 ids per request
+        per, notes = gnocchi_bulk.read(
+            self.datasource, resources, 'instance', 'instance_cpu_usage',
+            start, END, 300, 'instances', max_ids=4, max_points=75)
         fetches = [request for request in self.fake.requests
                    if request[0] == 'aggregates']
+        self.assertEqual(len(fetches), len(self.fake.requests))
         # requests run concurrently: they may be recorded in any order
-        self.assertEqual([2, 3, 3], sorted(
+        self.assertEqual([3, 3, 3], sorted(
             len(request[3]['search']['in']['id']) for request in fetches))
-        self.assertEqual(sorted(self.uuids[:-1]), sorted(
+        self.assertEqual(sorted(self.uuids), sorted(
             uuid for request in fetches
             for uuid in request[3]['search']['in']['id']))
         path, params, body = fetches[0][1:]
@@ -262,7 +282,87 @@ class TestGnocchiBulk(telemetry_tests.SameSeriesMixin, unittest.TestCase):
                          {key: body[key] for key in ('resource_type',
                                                      'operations')})
         self.assertEqual(8, len(per))
-        self.assertIn('10 requests', notes[0])
+        self.assertIn('3 requests', notes[0])
+
+    def test_host_search_reads_every_page(self):
+        nodes = {name: self.model.get_node_by_name(name)
+                 for name in ('h1', 'h2')}
+        start = END - datetime.timedelta(hours=2)
+        with mock.patch.object(gnocchi_bulk, 'SEARCH_PAGE', 1):
+            per, notes = gnocchi_bulk.read(
+                self.datasource, nodes, 'compute_node', 'host_power',
+                start, END, 300, 'hosts')
+        searches = [request for request in self.fake.requests
+                    if request[0] == 'search']
+        # pages of one resource: f1, f0, f2, then an empty page
+        self.assertEqual([None, 'f1', 'f0', 'f2'],
+                         [request[3] for request in searches])
+        self.assertEqual({1}, {request[2] for request in searches})
+        self.assertSameSeries(
+            self.per_resource(nodes, 'compute_node', 'host_power'), per)
+        self.assertIn('5 requests for 2 hosts', notes[0])
+
+    def test_a_chunk_without_the_metric_is_no_data_not_a_failure(self):
+        # Gnocchi answers 404 "Metric ... does not exist" for the chunk of
+        # the instance without a cpu metric alone
+        start = END - datetime.timedelta(hours=2)
+        bulk, notes = gnocchi_bulk.read(
+            self.datasource, self.instances(), 'instance',
+            'instance_cpu_usage', start, END, 300, 'instances', max_ids=1)
+        self.assertEqual(['aggregates'], sorted(set(self.fake.kinds())))
+        self.assertEqual(8, len(bulk))
+        self.assertEqual(['instance_cpu_usage: read in bulk from Gnocchi '
+                          '(aggregates API, 9 requests for 9 instances)',
+                          'instance_cpu_usage: no data for 1 of 9 '
+                          'instances'], notes)
+
+    def test_resources_gnocchi_refuses_are_left_out_of_the_chunk(self):
+        # uuids[2]: a cpu metric kept at 60 s only; uuids[5]: one without
+        # rate:mean; uuids[3]: a new instance, no measures processed yet.
+        # Each of the first two makes Gnocchi refuse a whole request.
+        self.fake.resources[2]['policies'] = {'cpu': ((60,), ('mean',))}
+        self.fake.resources[5]['policies'] = {'cpu': ((300,), ('mean',))}
+        self.fake.resources[3]['metrics']['cpu'] = None
+        start = END - datetime.timedelta(hours=2)
+        per, notes = gnocchi_bulk.read(
+            self.datasource, self.instances(), 'instance',
+            'instance_cpu_usage', start, END, 300, 'instances')
+        readable = [uuid for index, uuid in enumerate(self.uuids)
+                    if index not in (2, 3, 8)]
+        self.assertEqual(sorted(readable), sorted(per))
+        for uuid in readable:
+            counter = {stamp: value for stamp, _, value in self.fake._measures(
+                'cpu', resource_id=uuid, granularity=300)}
+            np.testing.assert_array_equal(list(counter.values()),
+                                          per[uuid].values)
+        # 9 ids, then halves down to uuids[2]: 0-3 (0-1, 2-3 (2, 3)), 4-8
+        self.assertEqual([
+            'instance_cpu_usage: read in bulk from Gnocchi (aggregates API, '
+            '7 requests for 9 instances)',
+            'instance_cpu_usage: 1 instances left out of the bulk read, '
+            'whose metric Gnocchi cannot read at this granularity and '
+            'aggregation (Metrics cannot be aggregated: Granularities are '
+            'missing)',
+            'instance_cpu_usage: no data for 3 of 9 instances'], notes)
+        means, notes = gnocchi_bulk.instance_cpu_means(
+            self.datasource, self.instances(), 3600, 300)
+        self.assertEqual(sorted(set(readable) - {self.uuids[5]}),
+                         sorted(means))
+        self.assertEqual('instance_cpu_usage (mean): 2 instances left out '
+                         'of the bulk read, whose metric Gnocchi cannot read '
+                         'at this granularity and aggregation (Metrics with '
+                         'unknown aggregation)', notes[1])
+
+    def test_other_refusals_fail_the_bulk_read(self):
+        def refuse(*args, **kwargs):
+            raise gnocchi_exceptions.BadRequest(400, {
+                'cause': 'Invalid operations', 'detail': []})
+        self.fake.api.post = refuse
+        start = END - datetime.timedelta(hours=2)
+        with self.assertRaises(gnocchi_bulk.BulkReadFailed):
+            gnocchi_bulk.read(self.datasource, self.instances(), 'instance',
+                              'instance_cpu_usage', start, END, 300,
+                              'instances')
 
     def instances(self):
         return {uuid: self.model.get_instance_by_uuid(uuid)
@@ -280,8 +380,10 @@ class TestGnocchiBulk(telemetry_tests.SameSeriesMixin, unittest.TestCase):
 
         self.fake.api.post = post_when_two_are_waiting
         start = END - datetime.timedelta(hours=2)
-        per, _ = gnocchi_bulk.read(
-            self.datasource, self.instances(), 'instance',
+        with_cpu = {uuid: instance for uuid, instance in
+                    self.instances().items() if uuid != self.uuids[-1]}
+        per, _ = gnocchi_bulk.read(   # two requests of 4
+            self.datasource, with_cpu, 'instance',
             'instance_cpu_usage', start, END, 300, 'instances', max_ids=4,
             max_points=100, concurrency=2)
         self.assertEqual(8, len(per))
@@ -354,7 +456,7 @@ class TestGnocchiBulk(telemetry_tests.SameSeriesMixin, unittest.TestCase):
         bulk = collect.collect(self.model, self.datasource, 3600, 300)
         self.assertNotIn('measures', self.fake.kinds())
         self.assertEqual(['instance_cpu_usage (mean): read in bulk from '
-                          'Gnocchi (aggregates API, 2 requests for 9 '
+                          'Gnocchi (aggregates API, 1 request for 9 '
                           'instances)'], bulk.notes)
         self.datasource.NAME = 'not gnocchi'          # Watcher's own calls
         expected = collect.collect(self.model, self.datasource, 3600, 300)
@@ -383,13 +485,7 @@ class TestGnocchiBulk(telemetry_tests.SameSeriesMixin, unittest.TestCase):
         self.fake.fail_aggregates = gnocchi_exceptions.ConnectionFailure(
             message='Unable to establish connection to '
                     'http://gnocchi:8041/v1/aggregates')
-        real_search = self.fake.resource.search
-
-        def search_then_die(*args, **kwargs):    # dies after the search
-            found = real_search(*args, **kwargs)
-            self.fake.fail_search = self.fake.fail_aggregates
-            return found
-        self.fake.resource.search = search_then_die
+        self.fake.fail_search = self.fake.fail_aggregates   # the probe
         for read in (
                 lambda: collect.collect(self.model, self.datasource, 3600,
                                         300),
@@ -414,7 +510,7 @@ class TestGnocchiBulk(telemetry_tests.SameSeriesMixin, unittest.TestCase):
                                       self.uuids, 7200, 300)
         self.assertIn('measures', self.fake.kinds())
         self.assertEqual(('search', {'=': {'id': gnocchi_bulk.PROBE_ID}}, 1,
-                          None), self.fake.requests[2])
+                          None), self.fake.requests[1])
         note = got[2][0]
         self.assertIn('bulk read from Gnocchi failed: connection lost '
                       'during a request while Gnocchi still answers '
