@@ -26,8 +26,12 @@ OPTS = [
         'state_path', default=None,
         help='Directory where heat_consolidation keeps its fitted forecast '
              'models between runs of a continuous audit (one file per '
-             'audit). Unset: models are fitted on the history at every '
-             'run and nothing is written.'),
+             'audit) and, with telemetry_cache, the series it keeps between '
+             'audits (one file per metric, about as large as they are in '
+             'memory), so that the first audit after the decision engine '
+             'restarts reads only the new part of the history. Unset: '
+             'models are fitted on the history at every run, series are '
+             'kept in memory only, and nothing is written.'),
     cfg.IntOpt(
         'retrain_interval', default=86400, min=0,
         help='With state_path: seconds after which the saved forecast '
@@ -100,7 +104,8 @@ def series_cache(conf):
     group = conf.get(GROUP)
     if not group.telemetry_cache:
         return None
-    return history_cache.process_cache(group.telemetry_cache_overlap)
+    return history_cache.process_cache(group.telemetry_cache_overlap,
+                                       group.state_path)
 
 
 def power_action_type(conf):

@@ -32,6 +32,14 @@ next audit reads it whole. Resources without any data are not kept.
 Memory: 16 bytes a point (int64 time, float64 value). 10,000 instances with
 14 days of 20-minute slot means are about 160 MB; 1,000 hosts with 7 days of
 5-minute power and CPU series about 65 MB more.
+
+With a ``directory`` (``[heatwatcher] state_path``), each read's kept
+series are also saved there after the read (:mod:`.history_store`, the same
+size on disk), and the first read of a metric in a new process starts from
+the saved series: the first audit after a decision engine restart reads
+only what came after the last audit before it, as the next audit of the
+same process would. The rules above decide what saved series serve; a file
+that cannot be used is reported in a note and the series are read whole.
 """
 
 import dataclasses
@@ -39,8 +47,12 @@ import datetime
 import threading
 
 import numpy as np
+from oslo_log import log
 
+from heatwatcher.telemetry import history_store
 from heatwatcher import timestamps
+
+LOG = log.getLogger(__name__)
 
 
 @dataclasses.dataclass
@@ -92,12 +104,62 @@ class SeriesCache:
     miss; the last to finish is kept.
 
     :param overlap: seconds before the previous read's end read again.
+    :param directory: None, or where kept series are saved and, on a
+        metric's first read in this process, loaded from.
     """
 
-    def __init__(self, overlap=3600):
+    def __init__(self, overlap=3600, directory=None):
         self.overlap = int(overlap)
+        self.directory = directory
         self._lock = threading.Lock()
         self._series = {}  # read key -> {resource key: _Entry}
+
+    def _load(self, read_key, metric):
+        """Saved series of ``read_key``, on its first read; notes.
+
+        After the first read in this process (whatever it found), the
+        series in memory are those of ``read_key``.
+        """
+        directory = self.directory
+        with self._lock:
+            if not directory or read_key in self._series:
+                return []
+        try:
+            saved = history_store.load(directory, read_key)
+        except history_store.StoreError as exc:
+            return ['%s: kept series in %s not used (%s); the series are '
+                    'read whole' % (metric, history_store.path(
+                        directory, read_key), exc)]
+        if not saved:
+            return []
+        entries = {key: _Entry(timestamps.Samples(times, values), start, end)
+                   for key, (times, values, start, end) in saved.items()}
+        with self._lock:
+            if read_key in self._series:   # another audit's read came first
+                return []
+            self._series[read_key] = entries
+        return ['%s: %d series kept by an earlier decision engine process '
+                'loaded from %s' % (metric, len(entries), history_store.path(
+                    directory, read_key))]
+
+    def _save(self, read_key, metric):
+        """Save the series kept for ``read_key``; notes (a failure)."""
+        directory = self.directory
+        if not directory:
+            return []
+        with self._lock:
+            kept = dict(self._series.get(read_key, {}))
+        try:
+            history_store.save(directory, read_key, {
+                key: (entry.samples.times, entry.samples.values, entry.start,
+                      entry.end) for key, entry in kept.items()})
+        except OSError as exc:
+            LOG.warning('%s: kept series not saved in %s: %s', metric,
+                        directory, exc)
+            return ['%s: kept series not saved in %s (%s); a restarted '
+                    'decision engine will read them whole'
+                    % (metric, directory, exc)]
+        return []
 
     def resources_kept(self):
         """Number of series kept, over all metrics."""
@@ -135,6 +197,7 @@ class SeriesCache:
         # Gnocchi answers from the point whose interval holds ``start``
         # (its start rounded down to the granularity): keep that point too.
         kept_from = first // int(granularity) * int(granularity)
+        loaded = self._load(read_key, metric)
         with self._lock:
             kept = dict(self._series.get(read_key, {}))
         resume_groups, whole = {}, {}
@@ -144,7 +207,7 @@ class SeriesCache:
                 whole[key] = resource
             else:
                 resume_groups.setdefault(resume, {})[key] = resource
-        out, notes = {}, []
+        out, notes = {}, list(loaded)
         if whole:
             read, more = reader(datasource, whole, resource_type, metric,
                                 start, end, granularity, what,
@@ -176,6 +239,7 @@ class SeriesCache:
                          'are dropped and will be read whole next time'
                          % (metric, len(dropped), what))
         self._keep(read_key, out, set(resources), dropped, first, last)
+        notes += self._save(read_key, metric)
         return out, notes
 
     def _keep(self, read_key, out, requested, dropped, first, last):
@@ -197,7 +261,12 @@ class SeriesCache:
 _PROCESS_CACHE = SeriesCache()
 
 
-def process_cache(overlap):
-    """This process's :class:`SeriesCache`, reading ``overlap`` s again."""
+def process_cache(overlap, directory=None):
+    """This process's :class:`SeriesCache`.
+
+    :param overlap: seconds read again; :param directory: where kept
+        series are saved (None: kept in memory only).
+    """
     _PROCESS_CACHE.overlap = int(overlap)
+    _PROCESS_CACHE.directory = directory
     return _PROCESS_CACHE

@@ -26,6 +26,7 @@ import time
 
 import pytest
 
+from heatwatcher.sandbox import control
 from heatwatcher.sandbox import watcher as sandbox_watcher
 from heatwatcher.snapshot import load as snapshot_load
 from tests.integration import cloud
@@ -223,3 +224,32 @@ def test_second_audit_plans_no_migration(sandbox, flow):
                      r'series kept since an earlier audit', notes), notes
     assert re.search(r'host_power: (\d+) of \1 hosts from series kept',
                      notes), notes
+
+
+def test_audit_after_a_restart_resumes_the_saved_series(sandbox, flow):
+    # The audits above saved their kept series in [heatwatcher] state_path
+    # (the sandbox sets it): the decision engine, stopped and started
+    # again by its recorded pid, resumes them instead of reading the
+    # history whole.
+    if 'execution_seconds' not in flow:
+        pytest.fail('the first action plan was not executed')
+    state_path = os.path.join(sandbox.layout.path('watcher'), 'state')
+    saved = sorted(name for name in os.listdir(state_path)
+                   if name.startswith('series-') and name.endswith('.npz'))
+    assert len(saved) == 3, os.listdir(state_path)   # instances, 2 host
+    engine = 'watcher-decision-engine'
+    stopped = control.stop_service(sandbox.dir, engine)
+    assert stopped is not None
+    assert control.start_service(sandbox.dir, engine) != stopped
+    audit_uuid = cloud.create_audit(sandbox, 'integration-restarted', SOLVER)
+    state = sandbox.wait_state('audit', audit_uuid, cloud.AUDIT_TIMEOUT)
+    notes = _audit_notes(sandbox)
+    assert state == 'SUCCEEDED', notes
+    for metric, what in (('instance_cpu_usage', 'instances'),
+                         ('host_power', 'hosts'),
+                         ('host_cpu_usage', 'hosts')):
+        assert re.search(r'%s: \d+ series kept by an earlier decision '
+                         r'engine process loaded from %s/series-'
+                         % (metric, re.escape(state_path)), notes), notes
+        assert re.search(r'%s: (\d+) of \1 %s from series kept' % (
+            metric, what), notes), notes

@@ -12,6 +12,8 @@
 
 from unittest import mock
 
+import fixtures
+
 from watcher.common import utils
 from watcher.decision_engine.strategy.strategies import base as base_strategy
 from watcher.tests import base
@@ -115,6 +117,13 @@ class TestHeatConsolidationStrategy(TestCase):
         self.assertEqual(2, len(caches))
         for cache in caches:
             self.assertIs(history_cache.process_cache(3600), cache)
+            self.assertIsNone(cache.directory)   # state_path unset
+
+    def test_kept_series_are_saved_in_state_path(self):
+        directory = self.useFixture(fixtures.TempDir()).path
+        self.flags(state_path=directory, group='heatwatcher')
+        caches = self._history_caches()
+        self.assertEqual({directory}, {cache.directory for cache in caches})
 
     def test_telemetry_cache_off_reads_without_a_cache(self):
         self.flags(telemetry_cache=False, group='heatwatcher')

@@ -11,12 +11,17 @@
 # under the License.
 
 import datetime
+import os
+import shutil
+import tempfile
 import unittest
+from unittest import mock
 
 import numpy as np
 
 from heatwatcher.telemetry import collect
 from heatwatcher.telemetry import history_cache
+from heatwatcher.telemetry import history_store
 from heatwatcher import timestamps
 from tests.unit import telemetry as telemetry_tests
 from tests.unit.telemetry import test_collect
@@ -188,6 +193,106 @@ class TestSeriesCache(telemetry_tests.SameSeriesMixin, unittest.TestCase):
             read(self.cache, self.telemetry, ['a'], hour * 3600,
                  86400 + hour * 3600)
         self.assertEqual(86400 // STEP + 1, self.cache.points_kept())
+
+
+class TestSavedSeries(telemetry_tests.SameSeriesMixin, unittest.TestCase):
+    """Series saved in a directory serve a restarted process."""
+
+    def setUp(self):
+        self.directory = tempfile.mkdtemp(prefix='kept-series-')
+        self.addCleanup(shutil.rmtree, self.directory)
+        self.telemetry = Telemetry()
+
+    def cache(self):   # a new process's cache
+        return history_cache.SeriesCache(overlap=3600,
+                                         directory=self.directory)
+
+    def files(self):
+        return sorted(name for name in os.listdir(self.directory))
+
+    def test_a_restarted_process_reads_only_what_is_new(self):
+        day = 86400
+        read(self.cache(), self.telemetry, ['a', 'b'], 0, 14 * day)
+        self.assertEqual(1, len(self.files()))
+        self.assertTrue(self.files()[0].startswith('series-'))
+        got, notes = read(self.cache(), self.telemetry, ['a', 'b', 'c'],
+                          3600, 14 * day + 3600)
+        # 'c' is new: read whole; 'a' and 'b' from the saved series
+        self.assertEqual([(['c'], ORIGIN + 3600, ORIGIN + 14 * day + 3600),
+                          (['a', 'b'], ORIGIN + 14 * day - 3600,
+                           ORIGIN + 14 * day + 3600)],
+                         self.telemetry.calls[1:])
+        whole = reader(Telemetry(), dict.fromkeys(['a', 'b', 'c']),
+                       'instance', 'instance_cpu_usage', at(3600),
+                       at(14 * day + 3600), STEP, '')[0]
+        self.assertSameSeries(whole, got)
+        self.assertEqual('instance_cpu_usage: 2 series kept by an earlier '
+                         'decision engine process loaded from %s'
+                         % history_store.path(self.directory, self.read_key()),
+                         notes[0])
+        # the save after that read holds all three
+        saved = history_store.load(self.directory, self.read_key())
+        self.assertEqual(['a', 'b', 'c'], sorted(saved))
+        self.assertEqual(ORIGIN + 14 * day + 3600, saved['c'][3])
+
+    def read_key(self):
+        return (history_cache.source_key(self.telemetry), 'instance',
+                'instance_cpu_usage', STEP, ())
+
+    def test_saved_series_are_loaded_once_then_kept_in_memory(self):
+        read(self.cache(), self.telemetry, ['a'], 0, 86400)
+        cache = self.cache()
+        _, notes = read(cache, self.telemetry, ['a'], 600, 87000)
+        self.assertIn('loaded from', notes[0])
+        os.unlink(os.path.join(self.directory, self.files()[0]))
+        _, notes = read(cache, self.telemetry, ['a'], 1200, 87600)
+        self.assertNotIn('loaded from', ' '.join(notes))
+        self.assertEqual(ORIGIN + 87000 - 3600, self.telemetry.calls[-1][1])
+
+    def test_an_unusable_file_is_reported_read_whole_and_replaced(self):
+        read(self.cache(), self.telemetry, ['a'], 0, 86400)
+        saved = os.path.join(self.directory, self.files()[0])
+        with open(saved, 'wb') as damaged:
+            damaged.write(b'not an archive')
+        got, notes = read(self.cache(), self.telemetry, ['a'], 600, 87000)
+        self.assertEqual((['a'], ORIGIN + 600, ORIGIN + 87000),
+                         self.telemetry.calls[-1])
+        self.assertTrue(notes[0].startswith(
+            'instance_cpu_usage: kept series in %s not used (' % saved),
+            notes)
+        self.assertTrue(notes[0].endswith('); the series are read whole'),
+                        notes)
+        self.assertEqual(['a'], sorted(history_store.load(
+            self.directory, self.read_key())))
+
+    def test_a_file_of_another_version_or_read_is_not_used(self):
+        history_store.save(self.directory, self.read_key(), {
+            'a': (np.array([ORIGIN]), np.array([1.0]), ORIGIN, ORIGIN)})
+        with mock.patch.object(history_store, 'VERSION', 2):
+            with self.assertRaisesRegex(history_store.StoreError,
+                                        'version 1, expected 2'):
+                history_store.load(self.directory, self.read_key())
+        other = os.path.join(self.directory, 'other.npz')
+        os.rename(history_store.path(self.directory, self.read_key()), other)
+        with mock.patch.object(history_store, 'path',
+                               return_value=other):
+            with self.assertRaisesRegex(history_store.StoreError,
+                                        'it holds another read'):
+                history_store.load(self.directory, ('another',))
+
+    def test_nothing_is_written_without_a_directory(self):
+        cache = history_cache.SeriesCache(overlap=3600)
+        read(cache, self.telemetry, ['a'], 0, 86400)
+        self.assertEqual([], self.files())
+
+    def test_a_failed_save_is_a_note_not_a_failure(self):
+        with mock.patch.object(history_store, 'save',
+                               side_effect=OSError(28, 'No space left')):
+            got, notes = read(self.cache(), self.telemetry, ['a'], 0, 86400)
+        self.assertEqual(['a'], list(got))
+        self.assertIn('instance_cpu_usage: kept series not saved in %s '
+                      '([Errno 28] No space left); a restarted decision '
+                      'engine will read them whole' % self.directory, notes)
 
 
 class CounterDataSource:
