@@ -200,14 +200,11 @@ REFUSALS = frozenset(['Metrics cannot be aggregated',
 def _refusal(exc):
     """Gnocchi's cause if ``exc`` refuses a request for one resource.
 
+    :param exc: a 400 or 404 answer of gnocchiclient.
     :returns: ``'cause: reason'`` for :data:`REFUSALS`, else None.
     """
-    from gnocchiclient import exceptions as gnocchi_exceptions
     message = getattr(exc, 'message', None)
-    if (isinstance(exc, (gnocchi_exceptions.BadRequest,
-                         gnocchi_exceptions.NotFound))
-            and isinstance(message, dict)
-            and message.get('cause') in REFUSALS):
+    if isinstance(message, dict) and message.get('cause') in REFUSALS:
         return ': '.join(str(message[part]) for part in ('cause', 'reason')
                          if message.get(part))
     return None

@@ -96,6 +96,13 @@ def source_key(datasource):
             getattr(datasource, 'NAME', None))
 
 
+def series_key(datasource, resource_type, metric, granularity,
+               resample=None):
+    """What one read's kept series are kept (and saved) under."""
+    return (source_key(datasource), resource_type, metric, int(granularity),
+            tuple(resample or ()))
+
+
 class SeriesCache:
     """Series kept between reads; see the module's description.
 
@@ -117,8 +124,8 @@ class SeriesCache:
     def _load(self, read_key, metric):
         """Saved series of ``read_key``, on its first read; notes.
 
-        After the first read in this process (whatever it found), the
-        series in memory are those of ``read_key``.
+        Only while this process keeps nothing for ``read_key``: every read
+        keeps its result (:meth:`_keep`), so later reads use memory.
         """
         directory = self.directory
         with self._lock:
@@ -190,8 +197,8 @@ class SeriesCache:
         :returns: ``({key: Samples}, notes)``, as ``reader``.
         """
         step = int(resample[0]) if resample else int(granularity)
-        read_key = (source_key(datasource), resource_type, metric,
-                    int(granularity), tuple(resample or ()))
+        read_key = series_key(datasource, resource_type, metric, granularity,
+                              resample)
         first = int(timestamps.epoch(start))
         last = int(timestamps.epoch(end))
         # Gnocchi answers from the point whose interval holds ``start``

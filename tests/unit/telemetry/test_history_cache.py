@@ -77,6 +77,12 @@ def reader(datasource, resources, resource_type, metric, start, end,
     return out, []
 
 
+def whole(keys, start, end):
+    """What a whole read of ``keys`` over ``[start, end]`` gives."""
+    return reader(Telemetry(), dict.fromkeys(keys), 'instance',
+                  'instance_cpu_usage', at(start), at(end), STEP, '')[0]
+
+
 def read(cache, telemetry, keys, start, end):
     return cache.read(reader, telemetry, {key: None for key in keys},
                       'instance', 'instance_cpu_usage', at(start), at(end),
@@ -89,11 +95,6 @@ class TestSeriesCache(telemetry_tests.SameSeriesMixin, unittest.TestCase):
         self.telemetry = Telemetry()
         self.cache = history_cache.SeriesCache(overlap=3600)
 
-    def whole(self, keys, start, end):
-        telemetry = Telemetry()
-        return reader(telemetry, dict.fromkeys(keys), 'instance',
-                      'instance_cpu_usage', at(start), at(end), STEP, '')[0]
-
     def test_next_read_asks_only_for_what_is_new_and_equals_a_whole_read(self):
         day = 86400
         read(self.cache, self.telemetry, ['a', 'b'], 0, 14 * day)
@@ -102,14 +103,14 @@ class TestSeriesCache(telemetry_tests.SameSeriesMixin, unittest.TestCase):
         self.assertEqual((['a', 'b'], ORIGIN + 14 * day - 3600,
                           ORIGIN + 14 * day + 3600),
                          self.telemetry.calls[-1])
-        self.assertSameSeries(self.whole(['a', 'b'], 3600, 14 * day + 3600),
+        self.assertSameSeries(whole(['a', 'b'], 3600, 14 * day + 3600),
                               got)
         self.assertIn('2 of 2 instances from series kept', notes[0])
 
     def test_a_window_starting_inside_a_step_keeps_that_step_s_point(self):
         read(self.cache, self.telemetry, ['a'], 0, 86400)
         got, _ = read(self.cache, self.telemetry, ['a'], 3700, 90100)
-        self.assertSameSeries(self.whole(['a'], 3700, 90100), got)
+        self.assertSameSeries(whole(['a'], 3700, 90100), got)
         self.assertEqual(ORIGIN + 3600, got['a'].times[0])
 
     def test_measures_processed_late_within_the_overlap_are_read(self):
@@ -117,7 +118,7 @@ class TestSeriesCache(telemetry_tests.SameSeriesMixin, unittest.TestCase):
         read(self.cache, self.telemetry, ['a'], 0, 7200)
         self.telemetry.processed_until = None
         got, _ = read(self.cache, self.telemetry, ['a'], 600, 7800)
-        self.assertSameSeries(self.whole(['a'], 600, 7800), got)
+        self.assertSameSeries(whole(['a'], 600, 7800), got)
 
     def test_resume_point_is_a_multiple_of_the_resampling(self):
         self.cache.overlap = 1000
@@ -138,14 +139,14 @@ class TestSeriesCache(telemetry_tests.SameSeriesMixin, unittest.TestCase):
         self.assertEqual([(['new'], ORIGIN + 3600, ORIGIN + 90000),
                           (['a'], ORIGIN + 82800, ORIGIN + 90000)],
                          self.telemetry.calls[1:])
-        self.assertSameSeries(self.whole(['a', 'new'], 3600, 90000), got)
+        self.assertSameSeries(whole(['a', 'new'], 3600, 90000), got)
 
     def test_a_window_that_starts_before_what_is_kept_is_read_whole(self):
         read(self.cache, self.telemetry, ['a'], 3600, 86400)
         got, _ = read(self.cache, self.telemetry, ['a'], 0, 90000)
         self.assertEqual((['a'], ORIGIN, ORIGIN + 90000),
                          self.telemetry.calls[-1])
-        self.assertSameSeries(self.whole(['a'], 0, 90000), got)
+        self.assertSameSeries(whole(['a'], 0, 90000), got)
 
     def test_a_clock_that_went_back_reads_whole(self):
         read(self.cache, self.telemetry, ['a'], 3600, 90000)
@@ -159,7 +160,7 @@ class TestSeriesCache(telemetry_tests.SameSeriesMixin, unittest.TestCase):
         got, notes = read(self.cache, self.telemetry, ['a', 'b'], 3600,
                           90000)
         # what was kept is still this audit's
-        kept = self.whole(['b'], 3600, 86400)['b']
+        kept = whole(['b'], 3600, 86400)['b']
         np.testing.assert_array_equal(kept.times, got['b'].times)
         self.assertIn('1 instances had no new data', notes[-1])
         self.telemetry.missing = set()
@@ -222,10 +223,8 @@ class TestSavedSeries(telemetry_tests.SameSeriesMixin, unittest.TestCase):
                           (['a', 'b'], ORIGIN + 14 * day - 3600,
                            ORIGIN + 14 * day + 3600)],
                          self.telemetry.calls[1:])
-        whole = reader(Telemetry(), dict.fromkeys(['a', 'b', 'c']),
-                       'instance', 'instance_cpu_usage', at(3600),
-                       at(14 * day + 3600), STEP, '')[0]
-        self.assertSameSeries(whole, got)
+        self.assertSameSeries(whole(['a', 'b', 'c'], 3600, 14 * day + 3600),
+                              got)
         self.assertEqual('instance_cpu_usage: 2 series kept by an earlier '
                          'decision engine process loaded from %s'
                          % history_store.path(self.directory, self.read_key()),
@@ -236,8 +235,8 @@ class TestSavedSeries(telemetry_tests.SameSeriesMixin, unittest.TestCase):
         self.assertEqual(ORIGIN + 14 * day + 3600, saved['c'][3])
 
     def read_key(self):
-        return (history_cache.source_key(self.telemetry), 'instance',
-                'instance_cpu_usage', STEP, ())
+        return history_cache.series_key(self.telemetry, 'instance',
+                                        'instance_cpu_usage', STEP)
 
     def test_saved_series_are_loaded_once_then_kept_in_memory(self):
         read(self.cache(), self.telemetry, ['a'], 0, 86400)
