@@ -327,6 +327,7 @@ def report(state):
         'skipped_hosts': dict(state.snapshot.skipped_hosts),
         'solver': {'status': str(state.status), 'method': result.method,
                    'reason': result.reason, 'seconds': result.elapsed,
+                   'reached': int(result.score.reached),
                    'upper_bound': result.bound.reached,
                    'bound_method': result.bound.method,
                    'greedy_seconds': result.stats.get('greedy_seconds'),

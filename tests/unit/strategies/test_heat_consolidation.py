@@ -10,6 +10,7 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
+import re
 from unittest import mock
 
 import fixtures
@@ -21,6 +22,8 @@ from watcher.tests.local_fixtures import conf_fixture
 
 from heatwatcher import exception
 from heatwatcher.goals import heat_reuse
+from heatwatcher.optimize import bound as lp_bound
+from heatwatcher.optimize import solver
 from heatwatcher.strategies import heat_consolidation
 from heatwatcher.strategies import heat_consolidation_settings as hs
 from heatwatcher.telemetry import collect
@@ -101,6 +104,29 @@ class TestHeatConsolidationStrategy(TestCase):
         self.assertEqual(
             round(100.0 * ind['hosts_reaching_target_count']
                   / ind['loop_hosts_count'], 1), ratio.value)
+
+    def test_report_gives_the_solvers_hosts_at_target_beside_its_bound(self):
+        # A bound no placement reaches (every loop host), so that the two
+        # counts differ.
+        loop_hosts = sum(host.loop for host in self.cluster.hosts)
+        with mock.patch.object(solver.lp_bound, 'upper_bound',
+                               return_value=lp_bound.Bound(
+                                   loop_hosts, float(loop_hosts), 'lp')):
+            self.run_strategy(solver_time_limit=5)
+        solver_report = self.strategy.report['solver']
+        reached, bound = (solver_report['reached'],
+                          solver_report['upper_bound'])
+        self.assertIs(int, type(reached))
+        self.assertEqual(loop_hosts, bound)
+        self.assertGreater(reached, 0)
+        self.assertLess(reached, bound)
+        # The counts of the audit's summary line, "N/M loop hosts at
+        # target (bound B)".
+        summary = re.search(
+            r'(\d+)/\d+ loop hosts at target \(bound (\d+)\)',
+            self.strategy.report['summary'])
+        self.assertEqual((reached, bound),
+                         (int(summary.group(1)), int(summary.group(2))))
 
     def _history_caches(self):
         """The ``cache`` each history read of one audit was given."""
