@@ -42,6 +42,7 @@ z[h])`` with ``s[h] = (curve(lcap[h]) - target[h]) / (lcap[h] - need[h])``
 (their terms add up to less than 1 W).
 """
 
+import dataclasses
 import time
 
 import numpy as np
@@ -51,24 +52,61 @@ from scipy import sparse
 from heatwatcher.optimize import score as scoring
 
 
-def best_subset(problem, target, budget, capacity, load_cap, time_limit,
-                node_limit=2000, harvested=False):
-    """Choose at most ``budget`` of ``target``'s migrations.
+@dataclasses.dataclass
+class _Model:
+    """The MILP over a plan's migrations shared by the functions below.
 
-    :param problem: validated :class:`~.problem.Problem`.
-    :param target: ``(N,)`` placement whose migrations may be made.
-    :param budget: most migrations (int >= 0).
-    :param capacity: ``(H, 3)``; :param load_cap: ``(H,)`` capacity to
-        respect.
-    :param time_limit: seconds (a cap; shared by the two MILPs).
-    :param harvested: then maximise harvested heat at as many hosts at
-        target (a second MILP).
-    :returns: ``(N,)`` placement, or None when the MILP found none.
+    Columns ``m`` (``(M,)``, one per migration of the plan), then ``z``,
+    ``y`` and ``u`` (``(H,)`` each); rows as in the module docstring, the
+    budget last.
     """
+
+    moved: np.ndarray
+    destinations: np.ndarray
+    need: np.ndarray
+    can_reach: np.ndarray
+    m_column: np.ndarray
+    z_column: np.ndarray
+    y_column: np.ndarray
+    u_column: np.ndarray
+    n_columns: int
+    weight_active: np.ndarray
+    matrix: sparse.csr_array
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    lower_bounds: np.ndarray
+    upper_bounds: np.ndarray
+    integrality: np.ndarray
+
+    def solve(self, objective, time_limit, node_limit, extra_row=None,
+              extra_lower=-np.inf):
+        """The solution vector, or None; ``extra_row`` ``>= extra_lower``."""
+        matrix, row_lower, row_upper = (self.matrix, self.row_lower,
+                                        self.row_upper)
+        if extra_row is not None:
+            matrix = sparse.vstack([matrix, sparse.csr_array(extra_row)]
+                                   ).tocsr()
+            row_lower = np.append(row_lower, extra_lower)
+            row_upper = np.append(row_upper, np.inf)
+        return _solve(objective, self.integrality, self.lower_bounds,
+                      self.upper_bounds, matrix, row_lower, row_upper,
+                      time_limit, node_limit)
+
+    def plan(self, problem, solution):
+        """The current placement with the migrations ``solution`` makes."""
+        return _plan(problem, self.moved, self.destinations,
+                     solution[self.m_column])
+
+    def heat_objective(self, problem, load_cap):
+        """Minus the secant heat of the hosts at target, per column (W)."""
+        return _heat_objective(problem, self.need, self.can_reach, load_cap,
+                               self.z_column, self.u_column, self.n_columns)
+
+
+def _subset_model(problem, target, budget, capacity, load_cap):
+    """The :class:`_Model` of ``target``'s migrations (at least one)."""
     moved = np.flatnonzero(target != problem.current)
     n_moved, n_hosts = len(moved), problem.n_hosts
-    if n_moved == 0:
-        return problem.current.copy()
     homes, destinations = problem.current[moved], target[moved]
     home_used, home_load, home_count = problem.host_usage(problem.current)
     need = problem.need
@@ -127,12 +165,6 @@ def best_subset(problem, target, budget, capacity, load_cap, time_limit,
     lower.append([-np.inf])
     upper.append([float(budget)])
     weight_active = np.where(problem.loop, n_hosts + 1.0, n_hosts + 2.0)
-    objective = np.zeros(n_columns)
-    objective[z_column] = -(n_hosts * (n_hosts + 2.0) + 1.0)
-    objective[y_column] = weight_active
-    cost = problem.cost[moved]
-    objective[m_column] = (1.0 + cost / (cost.sum() + 1.0)) / (
-        2.0 * n_moved + 1.0)
     lower_bounds = np.zeros(n_columns)
     lower_bounds[y_column] = pinned
     upper_bounds = np.ones(n_columns)
@@ -140,32 +172,87 @@ def best_subset(problem, target, budget, capacity, load_cap, time_limit,
     upper_bounds[u_column] = load_cap
     integrality = np.ones(n_columns)
     integrality[u_column] = 0
-    matrix = sparse.vstack(blocks).tocsr()
+    return _Model(
+        moved, destinations, need, can_reach, m_column, z_column, y_column,
+        u_column, n_columns, weight_active,
+        sparse.vstack(blocks).tocsr(), np.concatenate(lower),
+        np.concatenate(upper), lower_bounds, upper_bounds, integrality)
+
+
+def best_subset(problem, target, budget, capacity, load_cap, time_limit,
+                node_limit=2000, harvested=False):
+    """Choose at most ``budget`` of ``target``'s migrations.
+
+    :param problem: validated :class:`~.problem.Problem`.
+    :param target: ``(N,)`` placement whose migrations may be made.
+    :param budget: most migrations (int >= 0).
+    :param capacity: ``(H, 3)``; :param load_cap: ``(H,)`` capacity to
+        respect.
+    :param time_limit: seconds (a cap; shared by the two MILPs).
+    :param harvested: then maximise harvested heat at as many hosts at
+        target (a second MILP).
+    :returns: ``(N,)`` placement, or None when the MILP found none.
+    """
+    if not (target != problem.current).any():
+        return problem.current.copy()
+    model = _subset_model(problem, target, budget, capacity, load_cap)
+    n_hosts, n_moved = problem.n_hosts, len(model.moved)
+    objective = np.zeros(model.n_columns)
+    objective[model.z_column] = -(n_hosts * (n_hosts + 2.0) + 1.0)
+    objective[model.y_column] = model.weight_active
+    cost = problem.cost[model.moved]
+    objective[model.m_column] = (1.0 + cost / (cost.sum() + 1.0)) / (
+        2.0 * n_moved + 1.0)
     started = time.monotonic()
-    result = _solve(objective, integrality, lower_bounds, upper_bounds,
-                    matrix, np.concatenate(lower), np.concatenate(upper),
-                    time_limit / (2.0 if harvested else 1.0), node_limit)
+    result = model.solve(objective,
+                         time_limit / (2.0 if harvested else 1.0),
+                         node_limit)
     if result is None:
         return None
-    plan = _plan(problem, moved, destinations, result[m_column])
+    plan = model.plan(problem, result)
     if harvested:
         time_left = time_limit - (time.monotonic() - started)
-        reached = float(np.round(result[z_column].sum()))
-        heat = _heat_objective(problem, need, can_reach, load_cap,
-                               z_column, u_column, n_columns)
+        reached = float(np.round(result[model.z_column].sum()))
+        heat = model.heat_objective(problem, load_cap)
         # Active hosts, then migrations, break ties: under 1 W in all.
-        heat[y_column] = weight_active / (2.0 * (n_hosts + 2.0) ** 2)
-        heat[m_column] = 0.5 / (n_hosts + 2.0) / (n_moved + 1.0)
-        at_target = np.zeros((1, n_columns))
-        at_target[0, z_column] = 1.0
-        second = _solve(heat, integrality, lower_bounds, upper_bounds,
-                        sparse.vstack([matrix, sparse.csr_array(at_target)]
-                                      ).tocsr(),
-                        np.append(np.concatenate(lower), reached),
-                        np.append(np.concatenate(upper), np.inf),
-                        time_left, node_limit)
+        heat[model.y_column] = model.weight_active / (
+            2.0 * (n_hosts + 2.0) ** 2)
+        heat[model.m_column] = 0.5 / (n_hosts + 2.0) / (n_moved + 1.0)
+        at_target = np.zeros((1, model.n_columns))
+        at_target[0, model.z_column] = 1.0
+        second = model.solve(heat, time_left, node_limit, at_target, reached)
         if second is not None:
-            plan = _plan(problem, moved, destinations, second[m_column])
+            plan = model.plan(problem, second)
+    if not scoring.is_feasible(problem, plan, capacity, load_cap):
+        return None
+    return plan
+
+
+def worth_making(problem, target, heat_per_migration, capacity, load_cap,
+                 time_limit, node_limit=2000):
+    """The subset of ``target``'s migrations that pays for itself.
+
+    Maximises what the placement is worth, in W: the harvested heat rate
+    of the loop hosts at target (on the secant of their curves, as
+    above), plus the idle power (``curve[:, 0]``) of every host it
+    empties, which is switched off, less ``heat_per_migration`` for each
+    migration made. Staying put is always a candidate, so the subset is
+    never worth less than the current placement by this measure.
+
+    :param heat_per_migration: W each migration must bring (> 0).
+    :returns: ``(N,)`` placement (the current one when no migration is
+        worth its cost), or None when the MILP found none.
+    """
+    if not (target != problem.current).any():
+        return problem.current.copy()
+    model = _subset_model(problem, target, len(target), capacity, load_cap)
+    objective = model.heat_objective(problem, load_cap)
+    objective[model.y_column] = problem.curve[:, 0]
+    objective[model.m_column] = float(heat_per_migration)
+    result = model.solve(objective, time_limit, node_limit)
+    if result is None:
+        return None
+    plan = model.plan(problem, result)
     if not scoring.is_feasible(problem, plan, capacity, load_cap):
         return None
     return plan

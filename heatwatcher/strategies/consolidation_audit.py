@@ -46,9 +46,12 @@ import numpy as np
 from oslo_log import log
 
 from heatwatcher.estimation import sources
+from heatwatcher.optimize import budget
 from heatwatcher.optimize import build
 from heatwatcher.optimize import calm
 from heatwatcher.optimize import damping
+from heatwatcher.optimize import problem as placement_problem
+from heatwatcher.optimize import score
 from heatwatcher.optimize import solver
 from heatwatcher.optimize import status as plan_status
 from heatwatcher.planning import actions as watcher_actions
@@ -229,7 +232,10 @@ def optimise(state):
     state.notes.append('solver: %s: %s' % (result.status, result.reason))
     state.solution = result
     state.assign, state.status = result.assign, Status(result.status)
-    keep, share = damping.lasting(problem, result.assign,
+    if settings.migration_heat_cost > 0 and not _worth_the_cost(state,
+                                                                problem):
+        return
+    keep, share = damping.lasting(problem, state.assign,
                                   state.forecast.path, state.forecast.used,
                                   settings.min_benefit_duration)
     state.forecast.report['lasting_share'] = share
@@ -247,6 +253,52 @@ def optimise(state):
                   'at target, fewer than the %d at target without it; no '
                   'migration is planned'
                   % (100 * settings.target_hysteresis, at_target, needed))
+
+
+def _worth_the_cost(state, problem):
+    """Keep the migrations worth ``migration_heat_cost`` W each.
+
+    :func:`~heatwatcher.optimize.budget.worth_making` on ``problem`` (the
+    targets the solve had). Returns False when no migration is left (the
+    audit then stays put).
+    """
+    settings = state.settings
+    cost = settings.migration_heat_cost
+    planned = int((state.assign != problem.current).sum())
+    if planned == 0:
+        return True
+    capacity, load_cap = placement_problem.effective_capacity(problem)
+    time_limit = max(0.2 * settings.solver_time_limit, 1.0)
+    kept = budget.worth_making(problem, state.assign, cost, capacity,
+                               load_cap, time_limit)
+    if kept is None:
+        state.note('migration_heat_cost: no subset of the plan\'s %d '
+                   'migrations was found in %.0f s; the plan is kept whole'
+                   % (planned, time_limit))
+        return True
+    made = int((kept != problem.current).sum())
+    _, _, count_now = problem.host_usage(problem.current)
+    worth = {}
+    for name, placement in (('plan', state.assign), ('kept', kept)):
+        _, load, count = problem.host_usage(placement)
+        worth[name] = (score.harvested_heat(problem, load, count),
+                       int(((count_now > 0) & (count == 0)).sum()))
+    heat_now = score.harvested_heat(problem,
+                                    *problem.host_usage(problem.current)[1:])
+    if made == 0:
+        _stay_put(state, 'migration_heat_cost: none of the plan\'s %d '
+                  'migrations is worth %g W (with them all, %.0f W '
+                  'harvested and %d hosts released, against %.0f W now); '
+                  'no migration is planned'
+                  % ((planned, cost) + worth['plan'] + (heat_now,)))
+        return False
+    state.note('migration_heat_cost: %d of the plan\'s %d migrations are '
+               'worth %g W each: %.0f W harvested and %d hosts released '
+               'with them, %.0f W and %d with all, %.0f W now'
+               % ((made, planned, cost) + worth['kept'] + worth['plan']
+                  + (heat_now,)))
+    state.assign = kept
+    return True
 
 
 def _stay_put(state, reason):

@@ -165,3 +165,75 @@ class TestSolverUnderBudget(unittest.TestCase):
         emptiest = budget.best_subset(problem, target, 1, capacity,
                                       load_cap, 10.0)
         np.testing.assert_array_equal([0, 0, 1, 0], emptiest)
+
+
+def plan_value(problem, plan, heat_per_migration):
+    """What ``plan`` is worth (W) against staying put.
+
+    Harvested heat, plus the idle power of the hosts it empties, less that
+    of the hosts it starts, less ``heat_per_migration`` per migration.
+    """
+    _, load, count = problem.host_usage(plan)
+    _, _, count_now = problem.host_usage(problem.current)
+    idle = problem.curve[:, 0]
+    return (score.harvested_heat(problem, load, count)
+            + idle[count_now > 0].sum() - idle[count > 0].sum()
+            - heat_per_migration * int((plan != problem.current).sum()))
+
+
+class TestWorthMaking(unittest.TestCase):
+
+    def test_keeps_the_subset_of_migrations_worth_the_most(self):
+        rng = np.random.default_rng(5)
+        checked = 0
+        for _ in range(12):
+            problem = helpers.random_problem(rng, 4, 7)
+            capacity, load_cap = placement_problem.effective_capacity(
+                problem)
+            target = solver.solve(problem, solver.Options(
+                time_limit=20)).assign
+            moved = np.flatnonzero(target != problem.current)
+            if len(moved) < 2:
+                continue
+            checked += 1
+            for heat_per_migration in (1.0, 20.0, 60.0):
+                best = max(
+                    plan_value(problem, plan, heat_per_migration)
+                    for plan in subsets(problem, target, moved)
+                    if score.is_feasible(problem, plan, capacity, load_cap))
+                plan = budget.worth_making(problem, target,
+                                           heat_per_migration, capacity,
+                                           load_cap, 10.0)
+                self.assertTrue(score.is_feasible(problem, plan, capacity,
+                                                  load_cap))
+                moves = plan != problem.current
+                np.testing.assert_array_equal(target[moves], plan[moves])
+                self.assertAlmostEqual(
+                    best, plan_value(problem, plan, heat_per_migration),
+                    delta=1.0)
+        self.assertGreater(checked, 4)
+
+    def test_a_migration_costing_more_than_any_gain_is_not_made(self):
+        problem = helpers.make_problem(
+            [HOST, HOST, OFF_LOOP],
+            [instance(0), instance(0), instance(1, load=3.0),
+             instance(2, load=1.0)])
+        capacity, load_cap = placement_problem.effective_capacity(problem)
+        target = np.array([0, 0, 0, 0])
+        # The busier instance adds 46.9 W to host 0 and empties host 1
+        # (100 W idle), the other adds 15.6 W and empties host 2: 146.9 W
+        # and 115.6 W.
+        for heat_per_migration, expected in ((100.0, [0, 0, 0, 0]),
+                                             (130.0, [0, 0, 0, 2]),
+                                             (150.0, [0, 0, 1, 2])):
+            np.testing.assert_array_equal(expected, budget.worth_making(
+                problem, target, heat_per_migration, capacity, load_cap,
+                10.0))
+
+
+def subsets(problem, target, moved):
+    """Every placement making a subset of ``target``'s migrations."""
+    for chosen in itertools.product((False, True), repeat=len(moved)):
+        plan = problem.current.copy()
+        plan[moved[np.array(chosen)]] = target[moved[np.array(chosen)]]
+        yield plan
