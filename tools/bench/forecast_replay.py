@@ -42,7 +42,10 @@ slot's load) and host-slots whose CPU load exceeded their cores
 (overloaded).
 
 Usage: ``python tools/bench/forecast_replay.py [--hosts 50] [--seeds 7,3]
-[--days 3] [--time-limit 10] [--no-vwc] [--out DIR]``.
+[--days 3] [--time-limit 10] [--migration-heat-cost W] [--no-vwc]
+[--out DIR]``. With ``--migration-heat-cost``, auto mode is also replayed
+keeping only the migrations worth that many watts each, as the strategy
+does with ``migration_heat_cost``.
 """
 
 import argparse
@@ -57,8 +60,10 @@ import numpy as np
 from heatwatcher.forecast import models
 from heatwatcher.forecast import modes
 from heatwatcher.forecast import predictor
+from heatwatcher.optimize import budget
 from heatwatcher.optimize import calm
 from heatwatcher.optimize import damping
+from heatwatcher.optimize import problem as placement_problem
 from heatwatcher.optimize import solver
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -85,8 +90,12 @@ def cluster_with_traces(y, n_hosts, seed):
     return cluster, y[pick]
 
 
-def solve(base, current, percent, vcpus, time_limit):
+def solve(base, current, percent, vcpus, time_limit, heat_cost=0.0):
     """The strategy's solve: targets held, releases kept only with margin.
+
+    With ``heat_cost`` (W), only the migrations worth that much each are
+    kept (``migration_heat_cost``, :func:`~heatwatcher.optimize.budget.
+    worth_making`, with a fifth of the time limit as in the strategy).
 
     :returns: ``(placement (N,), the problem with targets held)``.
     """
@@ -96,6 +105,11 @@ def solve(base, current, percent, vcpus, time_limit):
     held, _ = calm.hold_targets(prob, TARGET_HYSTERESIS)
     assign = solver.solve(held, solver.Options(
         time_limit=time_limit)).assign
+    if heat_cost > 0 and (assign != current).any():
+        capacity, load_cap = placement_problem.effective_capacity(held)
+        kept = budget.worth_making(held, assign, heat_cost, capacity,
+                                   load_cap, max(0.2 * time_limit, 1.0))
+        assign = assign if kept is None else kept
     keep, _, _ = calm.release_lasts(prob, held, assign, TARGET_HYSTERESIS)
     return (assign if keep else current.copy()), held
 
@@ -155,7 +169,8 @@ def _vwc_ready():
 
 
 def replay(y, cats, n_hosts, seed, threshold, low, high, benefit,
-           days=1, lasting=True, with_vwc=True, time_limit=10.0):
+           days=1, lasting=True, with_vwc=True, time_limit=10.0,
+           heat_cost=0.0):
     cluster, traces = cluster_with_traces(y, n_hosts, seed)
     base = synthetic.to_problem(cluster)
     vcpus = base.demand[:, 0]
@@ -163,6 +178,8 @@ def replay(y, cats, n_hosts, seed, threshold, low, high, benefit,
     day0 = (n_days - days) * k
     flat = traces.reshape(n, -1)
     out = {'reactive': [], 'auto': []}
+    if heat_cost > 0:
+        out['auto_cost'] = []
     if with_vwc:
         _vwc_ready()
         out['vwc'] = []
@@ -196,7 +213,8 @@ def replay(y, cats, n_hosts, seed, threshold, low, high, benefit,
                     'on_forecast': 0})
                 place[mode] = new
                 continue
-            decision = modes.decide(mode, fitted, threshold)
+            decision = modes.decide('auto' if mode == 'auto_cost' else mode,
+                                    fitted, threshold)
             if decision.mode == 'proactive':
                 path, _ = predictor.forecast(seen, cats, t, HORIZON, fitted)
                 host = modes.host_load(measured, vcpus, current, base.cores)
@@ -204,7 +222,8 @@ def replay(y, cats, n_hosts, seed, threshold, low, high, benefit,
                                       high)
                 pct, used = modes.planning_percent(decision, measured, path,
                                                    current, safe, benefit)
-            new, prob = solve(base, current, pct, vcpus, time_limit)
+            new, prob = solve(base, current, pct, vcpus, time_limit,
+                              heat_cost if mode == 'auto_cost' else 0.0)
             if decision.mode == 'proactive' and lasting:
                 keep, _ = damping.lasting(prob, new, path, used, benefit)
                 new = new if keep else current
@@ -244,6 +263,9 @@ def main(argv=None):
     ap.add_argument('--autostart-accuracy', type=float, default=5.0)
     ap.add_argument('--time-limit', type=float, default=10.0,
                     help='solver_time_limit (s) of each audit')
+    ap.add_argument('--migration-heat-cost', type=float, default=0.0,
+                    help='also replay auto mode with this '
+                         'migration_heat_cost (W)')
     ap.add_argument('--no-vwc', action='store_true',
                     help='leave out vm_workload_consolidation')
     results.add_out_argument(ap)
@@ -257,7 +279,8 @@ def main(argv=None):
     runs = []
     seeds = [int(x) for x in args.seeds.split(',')]
     jobs = [(y, cats, args.hosts, seed, args.autostart_accuracy, 0.0, 90.0,
-             0.5, args.days, True, not args.no_vwc, args.time_limit)
+             0.5, args.days, True, not args.no_vwc, args.time_limit,
+             args.migration_heat_cost)
             for seed in seeds]
     with multiprocessing.Pool(min(len(jobs), os.cpu_count() or 1)) as pool:
         outcomes = pool.starmap(replay, jobs)
@@ -292,11 +315,14 @@ def main(argv=None):
                'days': args.days, 'overall': overall, 'runs': runs}
     names = {'reactive': 'heat_consolidation reactive',
              'auto': 'heat_consolidation auto',
+             'auto_cost': 'heat_consolidation auto, migration_heat_cost '
+                          '%g W' % args.migration_heat_cost,
              'vwc': 'vm_workload_consolidation'}
     lines = [
         '# Hourly audits over days of PlanetLab traces', '',
         'Generated by `python tools/bench/forecast_replay.py --hosts %d '
-        '--seeds %s --days %d --time-limit %g%s`: generated clusters of %d '
+        '--seeds %s --days %d --time-limit %g%s%s`: generated clusters of '
+        '%d '
         'hosts whose instances run PlanetLab VM traces; every hour of the '
         'last %d days each strategy plans (heat_consolidation with the '
         'strategy\'s solver, reactive and auto mode, target_hysteresis '
@@ -306,6 +332,8 @@ def main(argv=None):
         'placement; "after 1st hour" columns leave it out. Harvested kWh: '
         'heat of the loop hosts at target, slot by slot.' % (
             args.hosts, args.seeds, args.days, args.time_limit,
+            ' --migration-heat-cost %g' % args.migration_heat_cost
+            if args.migration_heat_cost else '',
             ' --no-vwc' if args.no_vwc else '', args.hosts, args.days,
             100 * TARGET_HYSTERESIS), '',
         '| cluster | strategy | migrations | after 1st hour | per hour '
