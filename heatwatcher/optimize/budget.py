@@ -40,6 +40,12 @@ secant of its curve above its need, ``target[h] + s[h] (u[h] - need[h]
 z[h])`` with ``s[h] = (curve(lcap[h]) - target[h]) / (lcap[h] - need[h])``
 (exact for linear curves); active hosts and migrations only break ties
 (their terms add up to less than 1 W).
+
+:func:`worth_making` prices migrations instead of counting them: on the
+same rows, without a budget, it minimises ``-heat + sum idle[h] y[h] +
+lambda sum m`` (W, ``heat`` the secant heat above and ``idle`` each host's
+power at 0 % CPU), so that a migration is made only when what it brings,
+harvested heat and hosts emptied, is worth ``lambda`` watts.
 """
 
 import dataclasses
