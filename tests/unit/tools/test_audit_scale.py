@@ -57,3 +57,18 @@ class TestHostHistory(unittest.TestCase):
         self.assertEqual('arrays', audit_scale.series_read(False, False))
         self.assertEqual('arrays + host history',
                          audit_scale.series_read(False, True))
+
+
+class TestAgainstBound(unittest.TestCase):
+    """The "solver / bound" column of the solve table."""
+
+    def test_solver_count_over_the_bound_with_the_gap(self):
+        row = {'upper_bound': 3811, 'solver': {'reached': 3748}}
+        self.assertEqual('3748 / 3811 (-1.7 %)',
+                         audit_scale._against_bound(row))
+
+    def test_rows_that_did_not_record_the_count_get_a_dash(self):
+        self.assertEqual('-', audit_scale._against_bound(
+            {'upper_bound': 763, 'solver': {'seconds': 20.0}}))
+        self.assertEqual('-', audit_scale._against_bound(
+            {'upper_bound': 0, 'solver': {'reached': 0}}))
