@@ -46,12 +46,10 @@ import numpy as np
 from oslo_log import log
 
 from heatwatcher.estimation import sources
-from heatwatcher.optimize import budget
 from heatwatcher.optimize import build
 from heatwatcher.optimize import calm
 from heatwatcher.optimize import damping
-from heatwatcher.optimize import problem as placement_problem
-from heatwatcher.optimize import score
+from heatwatcher.optimize import priced
 from heatwatcher.optimize import solver
 from heatwatcher.optimize import status as plan_status
 from heatwatcher.planning import actions as watcher_actions
@@ -258,46 +256,34 @@ def optimise(state):
 def _worth_the_cost(state, problem):
     """Keep the migrations worth ``migration_heat_cost`` W each.
 
-    :func:`~heatwatcher.optimize.budget.worth_making` on ``problem`` (the
-    targets the solve had). Returns False when no migration is left (the
-    audit then stays put).
+    :func:`~heatwatcher.optimize.priced.priced_plan` on ``problem`` (the
+    targets the solve had), the solves with a budget given a quarter of
+    ``solver_time_limit`` each. Returns False when no migration is left
+    (the audit then stays put).
     """
     settings = state.settings
     cost = settings.migration_heat_cost
     planned = int((state.assign != problem.current).sum())
     if planned == 0:
         return True
-    capacity, load_cap = placement_problem.effective_capacity(problem)
-    time_limit = max(0.2 * settings.solver_time_limit, 1.0)
-    kept = budget.worth_making(problem, state.assign, cost, capacity,
-                               load_cap, time_limit)
-    if kept is None:
-        state.note('migration_heat_cost: no subset of the plan\'s %d '
-                   'migrations was found in %.0f s; the plan is kept whole'
-                   % (planned, time_limit))
-        return True
-    made = int((kept != problem.current).sum())
-    _, _, count_now = problem.host_usage(problem.current)
-    worth = {}
-    for name, placement in (('plan', state.assign), ('kept', kept)):
-        _, load, count = problem.host_usage(placement)
-        worth[name] = (score.harvested_heat(problem, load, count),
-                       int(((count_now > 0) & (count == 0)).sum()))
-    heat_now = score.harvested_heat(problem,
-                                    *problem.host_usage(problem.current)[1:])
+    outcome = priced.priced_plan(problem, state.assign, cost, solver.Options(
+        time_limit=max(0.25 * settings.solver_time_limit, 1.0),
+        mip_rel_gap=settings.mip_rel_gap))
+    tried = '; '.join(
+        'of %s, %s' % (source, 'no subset found' if kept is None
+                       else '%d worth %.0f W' % kept)
+        for source, kept in outcome.tried.items())
+    made = int((outcome.assign != problem.current).sum())
     if made == 0:
-        _stay_put(state, 'migration_heat_cost: none of the plan\'s %d '
-                  'migrations is worth %g W (with them all, %.0f W '
-                  'harvested and %d hosts released, against %.0f W now); '
-                  'no migration is planned'
-                  % ((planned, cost) + worth['plan'] + (heat_now,)))
+        _stay_put(state, 'migration_heat_cost: no migration is worth %g W '
+                  '(the plan makes %d; subsets worth the most: %s); no '
+                  'migration is planned' % (cost, planned, tried))
         return False
-    state.note('migration_heat_cost: %d of the plan\'s %d migrations are '
-               'worth %g W each: %.0f W harvested and %d hosts released '
-               'with them, %.0f W and %d with all, %.0f W now'
-               % ((made, planned, cost) + worth['kept'] + worth['plan']
-                  + (heat_now,)))
-    state.assign = kept
+    state.note('migration_heat_cost: %d migrations worth %.0f W at %g W '
+               'each, from %s (the plan makes %d; subsets worth the most: '
+               '%s)' % (made, outcome.worth, cost, outcome.source, planned,
+                        tried))
+    state.assign = outcome.assign
     return True
 
 

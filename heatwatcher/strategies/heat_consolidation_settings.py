@@ -143,12 +143,13 @@ OPTIONS = [
         help='Most migrations in one action plan; 0 means unlimited.'),
     cfg.FloatOpt(
         'migration_heat_cost', default=0.0, min=0.0,
-        help='Watts each migration must be worth. Above 0, the plan '
-             'keeps only the subset of its migrations that gives the most '
-             'harvested heat rate (loop hosts at target) plus idle power '
-             'of the hosts it empties, less this many watts per migration '
-             'made; none when no subset gains more than it costs. 0 makes '
-             'every migration of the plan.'),
+        help='Watts each migration must be worth. Above 0, the audit '
+             'makes the migrations, taken from its plan or from the best '
+             'plans for 10, 25 and 50 % of its migrations, that give the '
+             'most harvested heat rate (loop hosts at target) plus idle '
+             'power of the hosts emptied, less this many watts per '
+             'migration; none when nothing gains more than it costs. 0 '
+             'makes every migration of the plan.'),
     cfg.FloatOpt(
         'solver_time_limit', default=60.0, min=1.0, max=3600.0,
         help='Wall-clock limit (s) of the placement search.'),

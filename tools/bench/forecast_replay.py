@@ -44,8 +44,8 @@ slot's load) and host-slots whose CPU load exceeded their cores
 Usage: ``python tools/bench/forecast_replay.py [--hosts 50] [--seeds 7,3]
 [--days 3] [--time-limit 10] [--migration-heat-cost W] [--no-vwc]
 [--out DIR]``. With ``--migration-heat-cost``, auto mode is also replayed
-keeping only the migrations worth that many watts each, as the strategy
-does with ``migration_heat_cost``.
+making only migrations worth that many watts each, as the strategy does
+with ``migration_heat_cost``.
 """
 
 import argparse
@@ -60,10 +60,9 @@ import numpy as np
 from heatwatcher.forecast import models
 from heatwatcher.forecast import modes
 from heatwatcher.forecast import predictor
-from heatwatcher.optimize import budget
 from heatwatcher.optimize import calm
 from heatwatcher.optimize import damping
-from heatwatcher.optimize import problem as placement_problem
+from heatwatcher.optimize import priced
 from heatwatcher.optimize import solver
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -93,9 +92,10 @@ def cluster_with_traces(y, n_hosts, seed):
 def solve(base, current, percent, vcpus, time_limit, heat_cost=0.0):
     """The strategy's solve: targets held, releases kept only with margin.
 
-    With ``heat_cost`` (W), only the migrations worth that much each are
-    kept (``migration_heat_cost``, :func:`~heatwatcher.optimize.budget.
-    worth_making`, with a fifth of the time limit as in the strategy).
+    With ``heat_cost`` (W), only migrations worth that much each are made
+    (``migration_heat_cost``, :func:`~heatwatcher.optimize.priced.
+    priced_plan`, its solves with a budget given a quarter of the time
+    limit each, as in the strategy).
 
     :returns: ``(placement (N,), the problem with targets held)``.
     """
@@ -106,10 +106,8 @@ def solve(base, current, percent, vcpus, time_limit, heat_cost=0.0):
     assign = solver.solve(held, solver.Options(
         time_limit=time_limit)).assign
     if heat_cost > 0 and (assign != current).any():
-        capacity, load_cap = placement_problem.effective_capacity(held)
-        kept = budget.worth_making(held, assign, heat_cost, capacity,
-                                   load_cap, max(0.2 * time_limit, 1.0))
-        assign = assign if kept is None else kept
+        assign = priced.priced_plan(held, assign, heat_cost, solver.Options(
+            time_limit=max(0.25 * time_limit, 1.0))).assign
     keep, _, _ = calm.release_lasts(prob, held, assign, TARGET_HYSTERESIS)
     return (assign if keep else current.copy()), held
 
