@@ -15,6 +15,28 @@ import numpy as np
 
 from heatwatcher.optimize import problem as placement_problem
 
+# 16 cores from 100 W idle to 350 W: 15.625 W per busy core; 200 W needs
+# 6.4 busy cores.
+HOST = dict(vcpus=64, cores=16, idle=100.0, peak=350.0, loop=True,
+            target=200.0)
+OFF_LOOP = dict(HOST, loop=False)
+
+
+def instance(host, load=3.4):
+    """An instance of 4 vCPUs and 4 GiB on ``host`` using ``load`` cores."""
+    return dict(host=host, vcpus=4, load=load, ram=4096)
+
+
+def one_host_at_target():
+    """Two :data:`HOST` and an :data:`OFF_LOOP` host.
+
+    Host 0 is at target with two instances (6.8 busy cores, 206.25 W);
+    host 1 holds one instance using 3 cores, host 2 one using 1 core.
+    """
+    return make_problem([HOST, HOST, OFF_LOOP],
+                        [instance(0), instance(0), instance(1, load=3.0),
+                         instance(2, load=1.0)])
+
 
 def make_problem(hosts, instances):
     """Build a Problem from plain tuples.

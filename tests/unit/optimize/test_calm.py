@@ -21,8 +21,7 @@ from heatwatcher.optimize import solver
 from tests import synthetic
 from tests.unit import helpers
 
-HOST = dict(vcpus=64, cores=16, idle=100.0, peak=350.0, loop=True,
-            target=200.0)
+HOST = helpers.HOST
 
 
 class TestHoldTargets(unittest.TestCase):

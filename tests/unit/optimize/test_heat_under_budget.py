@@ -18,20 +18,13 @@ import numpy as np
 
 from heatwatcher.optimize import budget
 from heatwatcher.optimize import heat_fill
+from heatwatcher.optimize import priced
 from heatwatcher.optimize import problem as placement_problem
 from heatwatcher.optimize import score
 from heatwatcher.optimize import solver
 from tests.unit import helpers
 
-# 16 cores from 100 W idle to 350 W: 15.625 W per busy core; 200 W needs
-# 6.4 busy cores.
-HOST = dict(vcpus=64, cores=16, idle=100.0, peak=350.0, loop=True,
-            target=200.0)
-OFF_LOOP = dict(HOST, loop=False)
-
-
-def instance(host, load=3.4):
-    return dict(host=host, vcpus=4, load=load, ram=4096)
+HOST, OFF_LOOP, instance = helpers.HOST, helpers.OFF_LOOP, helpers.instance
 
 
 def best_plan_score(problem, max_moves):
@@ -150,10 +143,7 @@ class TestSolverUnderBudget(unittest.TestCase):
                                   result.score.neg_harvested))
 
     def test_best_subset_spends_the_budget_on_heat(self):
-        problem = helpers.make_problem(
-            [HOST, HOST, OFF_LOOP],
-            [instance(0), instance(0), instance(1, load=3.0),
-             instance(2, load=1.0)])
+        problem = helpers.one_host_at_target()
         capacity, load_cap = placement_problem.effective_capacity(problem)
         # the unlimited plan moves both: one migration left in a budget of
         # one goes to the busier instance (+46.9 W) rather than to
@@ -165,20 +155,6 @@ class TestSolverUnderBudget(unittest.TestCase):
         emptiest = budget.best_subset(problem, target, 1, capacity,
                                       load_cap, 10.0)
         np.testing.assert_array_equal([0, 0, 1, 0], emptiest)
-
-
-def plan_value(problem, plan, heat_per_migration):
-    """What ``plan`` is worth (W) against staying put.
-
-    Harvested heat, plus the idle power of the hosts it empties, less that
-    of the hosts it starts, less ``heat_per_migration`` per migration.
-    """
-    _, load, count = problem.host_usage(plan)
-    _, _, count_now = problem.host_usage(problem.current)
-    idle = problem.curve[:, 0]
-    return (score.harvested_heat(problem, load, count)
-            + idle[count_now > 0].sum() - idle[count > 0].sum()
-            - heat_per_migration * int((plan != problem.current).sum()))
 
 
 class TestWorthMaking(unittest.TestCase):
@@ -198,7 +174,7 @@ class TestWorthMaking(unittest.TestCase):
             checked += 1
             for heat_per_migration in (1.0, 20.0, 60.0):
                 best = max(
-                    plan_value(problem, plan, heat_per_migration)
+                    priced.worth(problem, plan, heat_per_migration)
                     for plan in subsets(problem, target, moved)
                     if score.is_feasible(problem, plan, capacity, load_cap))
                 plan = budget.worth_making(problem, target,
@@ -209,15 +185,12 @@ class TestWorthMaking(unittest.TestCase):
                 moves = plan != problem.current
                 np.testing.assert_array_equal(target[moves], plan[moves])
                 self.assertAlmostEqual(
-                    best, plan_value(problem, plan, heat_per_migration),
+                    best, priced.worth(problem, plan, heat_per_migration),
                     delta=1.0)
         self.assertGreater(checked, 4)
 
     def test_a_migration_costing_more_than_any_gain_is_not_made(self):
-        problem = helpers.make_problem(
-            [HOST, HOST, OFF_LOOP],
-            [instance(0), instance(0), instance(1, load=3.0),
-             instance(2, load=1.0)])
+        problem = helpers.one_host_at_target()
         capacity, load_cap = placement_problem.effective_capacity(problem)
         target = np.array([0, 0, 0, 0])
         # The busier instance adds 46.9 W to host 0 and empties host 1

@@ -28,8 +28,7 @@ from heatwatcher.optimize import problem as placement_problem
 from heatwatcher.optimize import score
 from tests.unit import helpers
 
-HOST = dict(vcpus=64, cores=16, idle=100.0, peak=350.0, loop=True,
-            target=200.0)
+HOST = helpers.HOST
 SOLUTION_LIMIT_MESSAGE = ('The HiGHS status code was not recognized. '
                           '(HiGHS Status 16: Solution limit reached)')
 

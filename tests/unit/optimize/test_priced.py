@@ -23,24 +23,13 @@ from heatwatcher.optimize import score
 from heatwatcher.optimize import solver
 from tests.unit import helpers
 
-# 16 cores from 100 W idle to 350 W: 15.625 W per busy core; 200 W needs
-# 6.4 busy cores.
-HOST = dict(vcpus=64, cores=16, idle=100.0, peak=350.0, loop=True,
-            target=200.0)
-OFF_LOOP = dict(HOST, loop=False)
-
-
-def instance(host, load=3.4):
-    return dict(host=host, vcpus=4, load=load, ram=4096)
+HOST, OFF_LOOP, instance = helpers.HOST, helpers.OFF_LOOP, helpers.instance
 
 
 class TestWorth(unittest.TestCase):
 
     def test_heat_gained_idle_power_saved_less_the_price(self):
-        problem = helpers.make_problem(
-            [HOST, HOST, OFF_LOOP],
-            [instance(0), instance(0), instance(1, load=3.0),
-             instance(2, load=1.0)])
+        problem = helpers.one_host_at_target()
         # host 0 goes from 6.8 to 10.8 busy cores (206.25 to 268.75 W),
         # hosts 1 and 2 are emptied (100 W idle each), two migrations
         self.assertAlmostEqual(

@@ -28,8 +28,7 @@ from tests.unit import helpers
 
 # 4 hosts of 16 cores, 100 W idle, 350 W peak: 15.625 W per busy core.
 # Target 200 W: 6.4 busy cores, i.e. two of the 3.4-core instances.
-HOST = dict(vcpus=64, cores=16, idle=100.0, peak=350.0, loop=True,
-            target=200.0)
+HOST = helpers.HOST
 
 
 def four_by_four(loop=(True, True, True, True)):

@@ -27,12 +27,7 @@ from tests.unit import helpers
 
 # 16 cores, 100 W idle, 350 W peak: a 200 W target needs 6.4 busy cores,
 # two of the 3.4-core instances.
-HOST = dict(vcpus=64, cores=16, idle=100.0, peak=350.0, loop=True,
-            target=200.0)
-
-
-def instance(host):
-    return dict(host=host, vcpus=4, load=3.4, ram=4096)
+HOST, instance = helpers.HOST, helpers.instance
 
 
 def three_hosts():
