@@ -39,6 +39,11 @@ from heatwatcher.optimize import solver
 
 # Budgets tried, as fractions of the unpriced plan's migrations.
 BUDGET_FRACTIONS = (0.1, 0.25, 0.5)
+# Time of each solve with a budget, and of each subset MILP, as fractions
+# of the audit's solver time limit (each at least a second): with the
+# three budgets, at most 0.95 times that limit for limits of 20 s and more.
+BUDGET_SOLVE_SHARE = 0.25
+SUBSET_SHARE = 0.05
 
 
 def worth(problem, assign, heat_per_migration):
@@ -87,23 +92,25 @@ def priced_plan(problem, plan, heat_per_migration, options):
     :param problem: validated :class:`~.problem.Problem`.
     :param plan: ``(N,)`` the solver's placement without a price.
     :param heat_per_migration: W one migration costs (> 0).
-    :param options: :class:`~.solver.Options` of the solves with a budget
-        (their ``time_limit`` each) and of the subset MILPs (a fifth of it
-        each).
+    :param options: :class:`~.solver.Options` of the unpriced solve: each
+        solve with a budget gets :data:`BUDGET_SOLVE_SHARE` of its
+        ``time_limit``, each subset MILP :data:`SUBSET_SHARE`.
     :returns: :class:`Priced`.
     """
     capacity, load_cap = placement_problem.effective_capacity(problem)
+    budget_options = dataclasses.replace(
+        options, time_limit=max(BUDGET_SOLVE_SHARE * options.time_limit, 1.0))
     planned = int((plan != problem.current).sum())
     candidates = [('the plan', plan)]
     for budget_moves in sorted({max(1, int(round(fraction * planned)))
                                 for fraction in BUDGET_FRACTIONS}):
         if budget_moves < planned:
             result = solver.solve(problem, dataclasses.replace(
-                options, max_moves=budget_moves))
+                budget_options, max_moves=budget_moves))
             candidates.append(('the best plan for a budget of %d'
                                % budget_moves, result.assign))
     best = Priced(problem.current.copy(), 0.0, 'staying put', {})
-    subset_time = max(0.2 * options.time_limit, 1.0)
+    subset_time = max(SUBSET_SHARE * options.time_limit, 1.0)
     for source, candidate in candidates:
         kept = budget.worth_making(problem, candidate, heat_per_migration,
                                    capacity, load_cap, subset_time)

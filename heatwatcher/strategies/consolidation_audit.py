@@ -257,9 +257,8 @@ def _worth_the_cost(state, problem):
     """Keep the migrations worth ``migration_heat_cost`` W each.
 
     :func:`~heatwatcher.optimize.priced.priced_plan` on ``problem`` (the
-    targets the solve had), the solves with a budget given a quarter of
-    ``solver_time_limit`` each. Returns False when no migration is left
-    (the audit then stays put).
+    targets the solve had), with the solve's time limit and gap. Returns
+    False when no migration is left (the audit then stays put).
     """
     settings = state.settings
     cost = settings.migration_heat_cost
@@ -267,7 +266,7 @@ def _worth_the_cost(state, problem):
     if planned == 0:
         return True
     outcome = priced.priced_plan(problem, state.assign, cost, solver.Options(
-        time_limit=max(0.25 * settings.solver_time_limit, 1.0),
+        time_limit=settings.solver_time_limit,
         mip_rel_gap=settings.mip_rel_gap))
     tried = '; '.join(
         'of %s, %s' % (source, 'no subset found' if kept is None

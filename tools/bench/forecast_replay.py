@@ -94,8 +94,7 @@ def solve(base, current, percent, vcpus, time_limit, heat_cost=0.0):
 
     With ``heat_cost`` (W), only migrations worth that much each are made
     (``migration_heat_cost``, :func:`~heatwatcher.optimize.priced.
-    priced_plan`, its solves with a budget given a quarter of the time
-    limit each, as in the strategy).
+    priced_plan` with the same time limit, as in the strategy).
 
     :returns: ``(placement (N,), the problem with targets held)``.
     """
@@ -107,7 +106,7 @@ def solve(base, current, percent, vcpus, time_limit, heat_cost=0.0):
         time_limit=time_limit)).assign
     if heat_cost > 0 and (assign != current).any():
         assign = priced.priced_plan(held, assign, heat_cost, solver.Options(
-            time_limit=max(0.25 * time_limit, 1.0))).assign
+            time_limit=time_limit)).assign
     keep, _, _ = calm.release_lasts(prob, held, assign, TARGET_HYSTERESIS)
     return (assign if keep else current.copy()), held
 
