@@ -57,9 +57,12 @@ with a note.
 """
 
 from concurrent import futures
+import contextlib
 import datetime
+import gc
 import json
 import math
+import threading
 import urllib.parse
 
 import numpy as np
@@ -233,6 +236,43 @@ def operations(meter, aggregation='mean', resample=None):
     return '(resample %s %d %s)' % (method, seconds, metric)
 
 
+class _CollectorPause:
+    """Pauses Python's cyclic garbage collector while answers are parsed.
+
+    An answer is up to :data:`MAX_POINTS_PER_REQUEST` points, each a small
+    list when parsed: that many container objects made at once, none of
+    them in a reference cycle, set off the collector over and over, and its
+    full collections go through every object the process holds (in a
+    decision engine, Watcher's compute model too). Paused, the parse takes
+    a third of the CPU time (see ``doc/source/benchmarks/gnocchi_reads.md``).
+    The pause is shared by the threads parsing at once: the first to begin
+    pauses the collector, the last to end resumes it, if it was running.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._parsing = 0
+        self._resume = False
+
+    @contextlib.contextmanager
+    def paused(self):
+        with self._lock:
+            if self._parsing == 0:
+                self._resume = gc.isenabled()
+                gc.disable()
+            self._parsing += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._parsing -= 1
+                if self._parsing == 0 and self._resume:
+                    gc.enable()
+
+
+_COLLECTOR = _CollectorPause()
+
+
 def _fetch(client, ids, meter, start, end, granularity, aggregation='mean',
            resample=None):
     """One aggregates request: ``{gnocchi id: (n, 3) object array}``."""
@@ -243,20 +283,21 @@ def _fetch(client, ids, meter, start, end, granularity, aggregation='mean',
     body = {'resource_type': 'generic', 'search': {'in': {'id': ids}},
             'operations': operations(meter, aggregation, resample)}
     # JSON errors, which gnocchiclient makes into its typed exceptions
-    answer = client.api.post('v1/aggregates?%s' % query,
-                             headers={'Content-Type': 'application/json',
-                                      'Accept': 'application/json'},
-                             data=json.dumps(body)).json()
+    response = client.api.post('v1/aggregates?%s' % query,
+                               headers={'Content-Type': 'application/json',
+                                        'Accept': 'application/json'},
+                               data=json.dumps(body))
     out = {}
-    for group in answer:
-        measures = group['measures']
-        if isinstance(measures, dict) and 'measures' in measures:
-            measures = measures['measures']   # beside any 'references'
-        lists = [points for points in _series_lists(measures) if points]
-        if lists:
-            out[str(group['group']['id'])] = np.concatenate(
-                [np.array(points, dtype=object).reshape(-1, 3)
-                 for points in lists])
+    with _COLLECTOR.paused():
+        for group in response.json():
+            measures = group['measures']
+            if isinstance(measures, dict) and 'measures' in measures:
+                measures = measures['measures']   # beside any 'references'
+            lists = [points for points in _series_lists(measures) if points]
+            if lists:
+                out[str(group['group']['id'])] = np.concatenate(
+                    [np.array(points, dtype=object).reshape(-1, 3)
+                     for points in lists])
     return out
 
 
