@@ -15,6 +15,7 @@ This is the only module that talks to Watcher's model and datasources; the
 stages after it work on the :class:`Snapshot` it returns.
 """
 
+from concurrent import futures
 import dataclasses
 import datetime
 import math
@@ -384,13 +385,53 @@ def _read_kept(cache, datasource, resources, resource_type, metric, start,
                       resample=resample)
 
 
+# Metrics read at once on the bulk Gnocchi path (each read has up to
+# gnocchi_bulk.MAX_CONCURRENT_REQUESTS requests in flight): two keep
+# gnocchi-api busy while this process parses an answer.
+METRICS_AT_ONCE = 2
+
+
+def read_metrics(datasource, resources, resource_type, metrics, start, end,
+                 granularity, what, cache=None):
+    """Several ``metrics`` of the same ``resources``.
+
+    Each as :func:`read_metric` reads it (through ``cache`` when there is
+    one). On the bulk Gnocchi path up to :data:`METRICS_AT_ONCE` metrics
+    are read at the same time, a thread each: a bulk read is a few large
+    requests, and gnocchi-api answers one metric's while this process
+    parses another's (see ``doc/source/benchmarks/gnocchi_reads.md``).
+    Other datasources are read one metric after the other.
+
+    :param resources: ``{key: Watcher resource}``.
+    :returns: ``({metric: {key: Samples}}, notes)``, the notes in the
+        order of ``metrics``.
+    """
+    def one(metric):
+        return _read_kept(cache, datasource, resources, resource_type,
+                          metric, start, end, granularity, what)
+
+    if len(metrics) > 1 and resources and gnocchi_bulk.applies(datasource):
+        with futures.ThreadPoolExecutor(
+                max_workers=min(len(metrics), METRICS_AT_ONCE),
+                thread_name_prefix='gnocchi-metrics') as pool:
+            answers = list(pool.map(one, metrics))
+    else:
+        answers = [one(metric) for metric in metrics]
+    out, notes = {}, []
+    for metric, (per, more) in zip(metrics, answers):
+        out[metric] = per
+        notes += more
+    return out, notes
+
+
 def host_series(datasource, compute_model, hostnames, metrics, window,
                 granularity, cache=None):
     """History of host ``metrics`` over the last ``window`` seconds.
 
     A metric the datasource lacks, or a query that fails, gives no series
     for that host and a note; the callers fall back (see the power-model
-    chain).
+    chain). The metrics are read as :func:`read_metrics` reads them (at the
+    same time on Gnocchi).
 
     :param cache: None, or a
         :class:`~heatwatcher.telemetry.history_cache.SeriesCache` that keeps
@@ -404,12 +445,9 @@ def host_series(datasource, compute_model, hostnames, metrics, window,
     nodes = {n.hostname: n for n in
              compute_model.get_all_compute_nodes().values()}
     resources = {name: nodes[name] for name in hostnames}
-    out, notes = {}, []
-    for metric in metrics:
-        out[metric], more = _read_kept(cache, datasource, resources,
-                                       'compute_node', metric, start, end,
-                                       granularity, 'hosts')
-        notes += more
+    out, notes = read_metrics(datasource, resources, 'compute_node',
+                              list(metrics), start, end, granularity,
+                              'hosts', cache=cache)
     return out, end, notes
 
 

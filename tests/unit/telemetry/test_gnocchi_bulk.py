@@ -23,6 +23,7 @@ archive policy without the granularity (400) or the aggregation (404).
 """
 
 import datetime
+import gc
 import json
 import re
 import threading
@@ -385,6 +386,54 @@ class TestGnocchiBulk(telemetry_tests.SameSeriesMixin, unittest.TestCase):
             max_points=100, concurrency=2)
         self.assertEqual(8, len(per))
 
+    def test_host_metrics_are_read_at_the_same_time(self):
+        # Each request waits until two are in flight: with the metrics
+        # read one after the other (one request each), the barrier breaks,
+        # both bulk reads fail and the hosts are read per resource.
+        barrier = threading.Barrier(2, timeout=5)
+        post = self.fake.api.post
+
+        def post_when_two_are_waiting(*args, **kwargs):
+            barrier.wait()
+            return post(*args, **kwargs)
+
+        self.fake.api.post = post_when_two_are_waiting
+        with mock.patch.object(collect, '_now', return_value=END):
+            bulk, _, notes = collect.host_series(
+                self.datasource, self.model, ['h1', 'h2'],
+                ['host_power', 'host_airflow'], 7200, 300)
+        self.assertNotIn('measures', self.fake.kinds())
+        self.assertEqual({'h1', 'h2'}, set(bulk['host_power']))
+        self.assertEqual({'h1', 'h2'}, set(bulk['host_airflow']))
+        # the notes in the order of the metrics asked for
+        self.assertEqual(['host_power: read in bulk from Gnocchi (aggregates '
+                          'API, 2 requests for 2 hosts)',
+                          'host_airflow: read in bulk from Gnocchi '
+                          '(aggregates API, 2 requests for 2 hosts)'], notes)
+
+    def test_answers_are_parsed_with_the_collector_paused(self):
+        collecting = []
+        post = self.fake.api.post
+
+        def post_recording_the_collector(*args, **kwargs):
+            answer = post(*args, **kwargs)
+
+            def parse():
+                collecting.append(gc.isenabled())
+                return answer.json()
+            return types.SimpleNamespace(json=parse)
+
+        self.fake.api.post = post_recording_the_collector
+        self.assertTrue(gc.isenabled())
+        per, _ = gnocchi_bulk.read(
+            self.datasource, self.instances(), 'instance',
+            'instance_cpu_usage', END - datetime.timedelta(hours=2), END,
+            300, 'instances', max_ids=4)
+        self.assertEqual(8, len(per))
+        # three requests; the third (the instance without cpu) answers 404
+        self.assertEqual([False, False], collecting)
+        self.assertTrue(gc.isenabled())
+
     def test_failed_request_cancels_those_not_sent(self):
         self.fake.fail_aggregates = gnocchi_exceptions.ClientException(
             503, 'Service Unavailable')
@@ -535,3 +584,35 @@ class TestGnocchiBulk(telemetry_tests.SameSeriesMixin, unittest.TestCase):
         self.assertEqual(24, len(values))
         self.assertEqual(expected.values.tolist(), values[1:24])
         self.assertEqual([None], values[:1])
+
+
+class TestCollectorPause(unittest.TestCase):
+
+    def setUp(self):
+        self.addCleanup(gc.enable)
+
+    def test_resumed_when_the_last_parse_ends(self):
+        pause = gnocchi_bulk._CollectorPause()
+        first_in = threading.Event()
+        first_may_end = threading.Event()
+
+        def first():
+            with pause.paused():
+                first_in.set()
+                first_may_end.wait(10)
+
+        thread = threading.Thread(target=first)
+        thread.start()
+        self.assertTrue(first_in.wait(10))
+        with pause.paused():   # a second parse, ending before the first
+            self.assertFalse(gc.isenabled())
+        self.assertFalse(gc.isenabled())
+        first_may_end.set()
+        thread.join(10)
+        self.assertTrue(gc.isenabled())
+
+    def test_a_collector_off_before_stays_off(self):
+        gc.disable()
+        with gnocchi_bulk._CollectorPause().paused():
+            self.assertFalse(gc.isenabled())
+        self.assertFalse(gc.isenabled())
