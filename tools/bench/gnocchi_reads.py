@@ -32,14 +32,23 @@ The reads (the audit's, default settings of
 2. ``instance_cpu_usage`` series over ``forecast_window`` (14 days;
    ``collect.instance_series``, mode auto/proactive);
 3. ``host_power`` and ``host_cpu_usage`` series over ``fit_window`` (7 days;
-   ``collect.host_series``, heat_source model).
+   ``collect.host_series``, heat_source model): in bulk the two metrics at
+   the same time (``collect.read_metrics``, as the audit reads them), per
+   resource one after the other; one row for both.
+
+Before the reads, every gnocchi-api process validates the run's token
+(:func:`warm_token_caches`, untimed), as it has for a decision engine that
+keeps its token between audits.
 
 The series windows end at the last step boundary before the run minus one
 step, the same for both paths, so that the sandbox's telemetry feeder and
 gnocchi-metricd, which add a point per step, cannot change the data between
 the two reads. The means end at "now" (each path takes its own clock, as in
-an audit): a step boundary crossed between the two reads can change the
-latest rate, and the result says whether one was crossed.
+an audit): a step boundary crossed between the two reads, or a point that
+gnocchi-metricd processed meanwhile, can change the latest rate. The result
+says whether a boundary was crossed, and the means are read in bulk once
+more, untimed, on the other side of the per-resource read: a per-resource
+mean equal to either bulk read is the same data read at another moment.
 
 Values are compared exactly: both paths read the same Gnocchi aggregates
 (JSON floats parsed by the same ``json`` module), so they must be equal bit
@@ -132,21 +141,34 @@ def compare_samples(bulk, per):
     return out
 
 
-def compare_values(bulk, per):
-    """Compare two ``{key: float or None}`` exactly (the means)."""
+def compare_values(bulk, per, bulk_again=None):
+    """Compare two ``{key: float or None}`` exactly (the means).
+
+    :param bulk_again: None, or the bulk read made again after the
+        per-resource one: a per-resource value equal to either bulk read is
+        the same data read at another moment (gnocchi-metricd added a point
+        between the reads); ``changed_during_reads`` counts the values the
+        two bulk reads differ in.
+    """
     keys = set(bulk) | set(per)
     both = [key for key in keys
             if bulk.get(key) is not None and per.get(key) is not None]
-    differ = [key for key in both if bulk[key] != per[key]]
-    return {'values': len(both),
-            'only_bulk': sum(1 for key in keys if bulk.get(key) is not None
-                             and per.get(key) is None),
-            'only_per_resource': sum(1 for key in keys
-                                     if per.get(key) is not None
-                                     and bulk.get(key) is None),
-            'value_mismatches': len(differ),
-            'max_abs_difference': max((abs(bulk[key] - per[key])
-                                       for key in differ), default=0.0)}
+    again = bulk_again or {}
+    differ = [key for key in both if bulk[key] != per[key]
+              and again.get(key) != per[key]]
+    changed = {} if bulk_again is None else {'changed_during_reads': sum(
+        1 for key in bulk if bulk[key] != bulk_again.get(key))}
+    out = {'values': len(both),
+           'only_bulk': sum(1 for key in keys if bulk.get(key) is not None
+                            and per.get(key) is None),
+           'only_per_resource': sum(1 for key in keys
+                                    if per.get(key) is not None
+                                    and bulk.get(key) is None),
+           'value_mismatches': len(differ),
+           'max_abs_difference': max((abs(bulk[key] - per[key])
+                                      for key in differ), default=0.0)}
+    out.update(changed)
+    return out
 
 
 # Slot means of the two paths agree to rounding (percent of the vCPUs).
@@ -333,21 +355,77 @@ def _per_resource_means(datasource, instances, settings, _concurrency):
             for uuid, instance in instances.items()}
 
 
+# Requests sent at once to warm gnocchi-api's token caches: more than its
+# uWSGI processes times threads (3 x 2 on 2 CPUs), so that each process
+# answers one.
+WARM_REQUESTS = 12
+
+
+def warm_token_caches(datasource, rounds=3):
+    """Have every gnocchi-api process validate this run's token, untimed.
+
+    keystonemiddleware validates a token with Keystone once per gnocchi-api
+    process and keeps the answer (``token_cache_time``, 300 s): the first
+    requests of a new token wait for Keystone (0.3 to 0.6 s each when they
+    come together). A decision engine keeps its token across audits; without
+    this, the first read timed (the bulk means, in rounds that read in bulk
+    first) would pay for every process's validation and the reads after it
+    for none.
+    """
+    from concurrent import futures
+    with futures.ThreadPoolExecutor(WARM_REQUESTS) as pool:
+        for _ in range(rounds):
+            list(pool.map(lambda _index: datasource.gnocchi.status.get(),
+                          range(WARM_REQUESTS)))
+
+
+@contextlib.contextmanager
+def bulk_concurrency(concurrency):
+    """Bulk reads made through :mod:`collect` use ``concurrency``."""
+    import functools
+    from heatwatcher.telemetry import gnocchi_bulk
+    original = gnocchi_bulk.read
+    if concurrency is not None:
+        gnocchi_bulk.read = functools.partial(original,
+                                              concurrency=concurrency)
+    try:
+        yield
+    finally:
+        gnocchi_bulk.read = original
+
+
+def merged(comparisons):
+    """One comparison of several (counts summed, largest difference)."""
+    out = {}
+    for comparison in comparisons:
+        for field, value in comparison.items():
+            out[field] = (max(out.get(field, 0.0), value)
+                          if field == 'max_abs_difference'
+                          else out.get(field, 0) + value)
+    return out
+
+
 def reads(hosts, instances, settings, end):
-    """The audit's reads: ``[(label, resources, kind, metric, start)]``."""
+    """The audit's series reads.
+
+    :returns: ``[(label, resources, kind, metrics, start, what)]``; the
+        metrics of one read are read as
+        :func:`heatwatcher.telemetry.collect.read_metrics` reads them.
+    """
     def start(window):
         return end - datetime.timedelta(seconds=window)
     from heatwatcher import timestamps
     return [
         # the forecast reads from the start of the window's first slot
-        ('instance_cpu_usage', instances, 'instance', 'instance_cpu_usage',
+        ('instance_cpu_usage', instances, 'instance',
+         ('instance_cpu_usage',),
          timestamps.window_start(end, settings['forecast_window'],
                                  settings['slot_minutes'] * 60),
          'instances'),
-        ('host_power', hosts, 'compute_node', 'host_power',
-         start(settings['fit_window']), 'hosts'),
-        ('host_cpu_usage', hosts, 'compute_node', 'host_cpu_usage',
-         start(settings['fit_window']), 'hosts'),
+        # collect.host_series reads the host metrics at the same time
+        ('host_power + host_cpu_usage', hosts, 'compute_node',
+         ('host_power', 'host_cpu_usage'), start(settings['fit_window']),
+         'hosts'),
     ]
 
 
@@ -358,8 +436,11 @@ def one_round(datasource, hosts, instances, settings, end, order,
     from heatwatcher.telemetry import gnocchi_bulk
     granularity = settings['granularity']
     rows = []
-    # 1. instance CPU means (collect.collect)
+    # 1. instance CPU means (collect.collect), and the bulk read again,
+    # untimed, on the other side of the per-resource one
     got = {}
+    if order[0] == 'per_resource':
+        again = _bulk_means(datasource, instances, settings, concurrency)
     for path in order:
         function = {'bulk': _bulk_means,
                     'per_resource': _per_resource_means}[path]
@@ -367,36 +448,41 @@ def one_round(datasource, hosts, instances, settings, end, order,
         got[path] = timed(lambda: function(datasource, instances, settings,
                                            concurrency), server_pids)
         got[path] += (began, time.time())
+    if order[0] == 'bulk':
+        again = _bulk_means(datasource, instances, settings, concurrency)
     first, last = min(g[6] for g in got.values()), max(
         g[7] for g in got.values())
     rows.append(_row('instance_cpu_usage (mean, %d s)' % settings['period'],
                      len(instances), got, compare_values(
-                         got['bulk'][0], got['per_resource'][0]),
+                         got['bulk'][0], got['per_resource'][0], again),
                      boundaries=boundaries_between(first, last,
                                                    granularity)))
     # 2, 3. series (collect.instance_series, collect.host_series)
-    for label, resources, kind, metric, start, what in reads(
+    for label, resources, kind, metrics, start, what in reads(
             hosts, instances, settings, end):
         got = {}
         for path in order:
             if path == 'bulk':
-                got[path] = timed(lambda: gnocchi_bulk.read(
-                    datasource, resources, kind, metric, start, end,
-                    granularity, what, concurrency=concurrency)[0],
-                    server_pids)
+                with bulk_concurrency(concurrency):
+                    got[path] = timed(lambda: collect.read_metrics(
+                        datasource, resources, kind, list(metrics), start,
+                        end, granularity, what)[0], server_pids)
             else:
-                got[path] = timed(lambda: collect._read_series(
+                got[path] = timed(lambda: {metric: collect._read_series(
                     datasource, resources, kind, metric, start, end,
-                    granularity, what)[0], server_pids)
+                    granularity, what)[0] for metric in metrics},
+                    server_pids)
+        instance_read = metrics == ('instance_cpu_usage',)
         # the audit reads the instances' slot means (row 4); the whole
         # series is what heatwatcher snapshot captures
         rows.append(_row('%s (series, %.0f d%s)' % (
             label, (end - start).total_seconds() / 86400,
-            '; snapshot capture' if metric == 'instance_cpu_usage' else ''),
-            len(resources), got, compare_samples(got['bulk'][0],
-                                                 got['per_resource'][0]),
-            in_audit=metric != 'instance_cpu_usage'))
-        if metric == 'instance_cpu_usage':
+            '; snapshot capture' if instance_read else ''),
+            len(resources), got, merged(
+                compare_samples(got['bulk'][0][metric],
+                                got['per_resource'][0][metric])
+                for metric in metrics), in_audit=not instance_read))
+        if instance_read:
             series_got, series_start = got, start
     # 4. what the forecast reads (collect.instance_series with a slot):
     # Gnocchi resamples the counter to one value a slot; per resource, the
@@ -407,8 +493,9 @@ def one_round(datasource, hosts, instances, settings, end, order,
         series_start, end, granularity, 'instances',
         concurrency=concurrency, resample=(slot, 'min'))[0], instances,
         settings, end), server_pids)
-    matrix = timed(lambda: slot_means(series_got['per_resource'][0],
-                                      instances, settings, end))
+    matrix = timed(lambda: slot_means(
+        series_got['per_resource'][0]['instance_cpu_usage'], instances,
+        settings, end))
     read = series_got['per_resource']
     per_resource = (matrix[0], read[1] + matrix[1]) + read[2:4] + (
         read[4] + matrix[4], read[5])
@@ -471,6 +558,7 @@ def run(directory, repeat=1, concurrency=None):
     except Exception as exc:
         raise NotRunning('Gnocchi of the sandbox in %s does not answer: %s'
                          % (directory, exc))
+    warm_token_caches(datasource)
     hosts, instances = inventory(layout)
     from heatwatcher.sandbox import process
     server_pids = process_tree(process.read_pid(
@@ -530,7 +618,11 @@ def markdown(runs):
         '"client CPU s" the benchmark process\'s. "identical": every '
         'value equal bit for bit and the same resources with data (the '
         'comparison is exact; no tolerance), except for slot means: '
-        'equal within 1e-9 % (rounding). The sandbox runs on the '
+        'equal within 1e-9 % (rounding); the means end at the time of '
+        'each read, and are read in bulk a second time, untimed, on the '
+        'other side of the per-resource read: a per-resource mean equal '
+        'to either bulk read is the same data (gnocchi-metricd adds a '
+        'point between the reads). The sandbox runs on the '
         'same machine as the benchmark: Gnocchi\'s API, metricd and '
         'PostgreSQL, the feeder and the other services share its CPUs '
         '(and here other work), so timings vary by tens of percent '
@@ -587,9 +679,14 @@ def _maybe(value):
 
 
 def _identical_text(row):
-    if row['identical']:
-        return 'yes'
     comparison = row.get('comparison')
+    if row['identical']:
+        changed = (comparison or {}).get('changed_during_reads')
+        if changed:
+            return ('yes (%d changed in Gnocchi between the reads; each '
+                    'equal to the bulk read before or after)' % changed)
+        return 'yes'
+
     if comparison is None:
         return 'no'
     text = 'no: %s' % ', '.join('%s %s' % (field, comparison[field])

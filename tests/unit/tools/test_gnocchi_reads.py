@@ -59,6 +59,30 @@ class TestCompare(unittest.TestCase):
                           'only_per_resource': 1, 'value_mismatches': 1,
                           'max_abs_difference': 0.25}, got)
 
+    def test_values_read_between_two_bulk_reads(self):
+        # 'b' changed between the bulk reads: the per-resource read has the
+        # later value; 'c' matches neither
+        got = gnocchi_reads.compare_values(
+            {'a': 1.0, 'b': 2.0, 'c': 3.0}, {'a': 1.0, 'b': 2.5, 'c': 4.0},
+            {'a': 1.0, 'b': 2.5, 'c': 3.0})
+        self.assertEqual({'values': 3, 'only_bulk': 0,
+                          'only_per_resource': 0, 'value_mismatches': 1,
+                          'max_abs_difference': 1.0,
+                          'changed_during_reads': 1}, got)
+
+    def test_comparisons_of_several_metrics_are_merged(self):
+        got = gnocchi_reads.merged([
+            gnocchi_reads.compare_samples({'a': _samples([1.0, 2.0])},
+                                          {'a': _samples([1.0, 2.5])}),
+            gnocchi_reads.compare_samples(
+                {'a': _samples([4.0]), 'b': _samples([1.0])},
+                {'a': _samples([4.25])})])
+        self.assertEqual({'series': 2, 'only_bulk': 1,
+                          'only_per_resource': 0, 'points': 3,
+                          'time_mismatches': 0, 'value_mismatches': 2,
+                          'max_abs_difference': 0.5}, got)
+        self.assertFalse(gnocchi_reads.identical(got))
+
 
 class TestWindow(unittest.TestCase):
 
