@@ -390,7 +390,7 @@ class TestGnocchiBulk(telemetry_tests.SameSeriesMixin, unittest.TestCase):
         # Each request waits until two are in flight: with the metrics
         # read one after the other (one request each), the barrier breaks,
         # both bulk reads fail and the hosts are read per resource.
-        barrier = threading.Barrier(2, timeout=5)
+        barrier = threading.Barrier(2, timeout=30)
         post = self.fake.api.post
 
         def post_when_two_are_waiting(*args, **kwargs):
