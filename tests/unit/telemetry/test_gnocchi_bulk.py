@@ -366,9 +366,12 @@ class TestGnocchiBulk(telemetry_tests.SameSeriesMixin, unittest.TestCase):
         return {uuid: self.model.get_instance_by_uuid(uuid)
                 for uuid in self.uuids}
 
-    def test_aggregates_requests_are_in_flight_together(self):
-        # Each request waits until two are in flight: read one by one,
-        # the barrier breaks and the bulk read fails.
+    def post_when_two_are_in_flight(self):
+        """Make each aggregates request wait until two are in flight.
+
+        Requests sent one after the other break the barrier (after 30 s):
+        the request fails with ``BrokenBarrierError``.
+        """
         barrier = threading.Barrier(2, timeout=30)
         post = self.fake.api.post
 
@@ -377,6 +380,11 @@ class TestGnocchiBulk(telemetry_tests.SameSeriesMixin, unittest.TestCase):
             return post(*args, **kwargs)
 
         self.fake.api.post = post_when_two_are_waiting
+
+    def test_aggregates_requests_are_in_flight_together(self):
+        # Each request waits until two are in flight: read one by one,
+        # the barrier breaks and the bulk read fails.
+        self.post_when_two_are_in_flight()
         start = END - datetime.timedelta(hours=2)
         with_cpu = {uuid: instance for uuid, instance in
                     self.instances().items() if uuid != self.uuids[-1]}
@@ -390,14 +398,7 @@ class TestGnocchiBulk(telemetry_tests.SameSeriesMixin, unittest.TestCase):
         # Each request waits until two are in flight: with the metrics
         # read one after the other (one request each), the barrier breaks,
         # both bulk reads fail and the hosts are read per resource.
-        barrier = threading.Barrier(2, timeout=30)
-        post = self.fake.api.post
-
-        def post_when_two_are_waiting(*args, **kwargs):
-            barrier.wait()
-            return post(*args, **kwargs)
-
-        self.fake.api.post = post_when_two_are_waiting
+        self.post_when_two_are_in_flight()
         with mock.patch.object(collect, '_now', return_value=END):
             bulk, _, notes = collect.host_series(
                 self.datasource, self.model, ['h1', 'h2'],
