@@ -156,8 +156,6 @@ def compare_values(bulk, per, bulk_again=None):
     again = bulk_again or {}
     differ = [key for key in both if bulk[key] != per[key]
               and again.get(key) != per[key]]
-    changed = {} if bulk_again is None else {'changed_during_reads': sum(
-        1 for key in bulk if bulk[key] != bulk_again.get(key))}
     out = {'values': len(both),
            'only_bulk': sum(1 for key in keys if bulk.get(key) is not None
                             and per.get(key) is None),
@@ -167,7 +165,9 @@ def compare_values(bulk, per, bulk_again=None):
            'value_mismatches': len(differ),
            'max_abs_difference': max((abs(bulk[key] - per[key])
                                       for key in differ), default=0.0)}
-    out.update(changed)
+    if bulk_again is not None:
+        out['changed_during_reads'] = sum(
+            1 for key in bulk if bulk[key] != bulk_again.get(key))
     return out
 
 
